@@ -1,0 +1,1 @@
+export { dbBackupsPlugin as default } from './plugin';

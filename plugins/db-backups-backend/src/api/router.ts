@@ -1,0 +1,179 @@
+import {
+  AuditorService,
+  BackstageCredentials,
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  AuthorizeResult,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
+  EntityBackupStatus,
+  dbBackupsBackupCreatePermission,
+  dbBackupsReadPermission,
+  nextDueTime,
+} from '@backlot/plugin-db-backups-common';
+import express from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod/v3';
+import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
+import { RunService } from '../runs/RunService';
+import { RunStore } from '../stores/RunStore';
+import { ScheduleStore } from '../stores/ScheduleStore';
+
+export interface RouterOptions {
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  auditor: AuditorService;
+  runs: RunStore;
+  runService: RunService;
+  databases: DatabaseCatalog;
+  schedules: ScheduleStore;
+}
+
+/** Entity refs are compared case-insensitively in Backstage; we store them lower-cased. */
+export function normalizeEntityRef(ref: string, field = 'entityRef'): string {
+  try {
+    return stringifyEntityRef(
+      parseEntityRef(ref, { defaultKind: 'resource', defaultNamespace: 'default' }),
+    ).toLocaleLowerCase('en-US');
+  } catch (error) {
+    throw new InputError(`${field}: ${(error as Error).message}`);
+  }
+}
+
+function parse<T extends z.ZodTypeAny>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new InputError(
+      result.error.issues
+        .map(issue => `${issue.path.join('.') || 'body'}: ${issue.message}`)
+        .join('; '),
+    );
+  }
+  return result.data;
+}
+
+const listRunsQuery = z.object({
+  entityRef: z.string({ required_error: 'required' }).min(1),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).optional(),
+});
+
+const createRunBody = z.object({
+  entityRef: z.string({ required_error: 'required' }).min(1),
+  kind: z.literal('backup', {
+    errorMap: () => ({ message: 'only "backup" can be started here' }),
+  }),
+});
+
+export async function createRouter(options: RouterOptions): Promise<express.Router> {
+  const { httpAuth, permissions, auditor, runs, runService, databases, schedules } =
+    options;
+  const router = Router();
+  router.use(express.json());
+
+  async function authorize(
+    permission: ResourcePermission<'catalog-entity'>,
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ) {
+    const [decision] = await permissions.authorize(
+      [{ permission, resourceRef: entityRef }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(`${permission.name} is not allowed on ${entityRef}`);
+    }
+  }
+
+  router.get('/runs', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const query = parse(listRunsQuery, req.query);
+    const entityRef = normalizeEntityRef(query.entityRef);
+    await authorize(dbBackupsReadPermission, entityRef, credentials);
+    res.json(await runs.listRuns({ entityRef, limit: query.limit, cursor: query.cursor }));
+  });
+
+  router.get('/runs/:id', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const run = await runs.getRun(req.params.id);
+    if (!run) {
+      throw new NotFoundError(`No run with id ${req.params.id}`);
+    }
+    await authorize(dbBackupsReadPermission, run.entityRef, credentials);
+    res.json(run);
+  });
+
+  router.post('/runs', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const body = parse(createRunBody, req.body);
+    const entityRef = normalizeEntityRef(body.entityRef);
+    const auditorEvent = await auditor.createEvent({
+      eventId: 'backup-start',
+      severityLevel: 'medium',
+      request: req,
+      meta: { entityRef, kind: body.kind },
+    });
+    try {
+      await authorize(dbBackupsBackupCreatePermission, entityRef, credentials);
+      const database = await databases.getDatabase(entityRef);
+      if (!database) {
+        throw new NotFoundError(`${entityRef} is not a database entity in the catalog`);
+      }
+      if (database.problems.length) {
+        throw new InputError(
+          `${entityRef} cannot be backed up until its annotations are fixed: ${database.problems
+            .map(p => `${p.annotation}: ${p.message}`)
+            .join('; ')}`,
+        );
+      }
+      const principal = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
+      const run = await runService.requestBackup({
+        entityRef,
+        trigger: principal.type === 'user' ? 'manual' : 'api',
+        requestedBy: principal.userEntityRef ?? principal.subject,
+      });
+      await auditorEvent.success({ meta: { runId: run!.id } });
+      res.status(202).json({ id: run!.id });
+    } catch (error) {
+      await auditorEvent.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  router.get('/entities/:namespace/:name/status', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const entityRef = normalizeEntityRef(
+      `resource:${req.params.namespace}/${req.params.name}`,
+    );
+    await authorize(dbBackupsReadPermission, entityRef, credentials);
+    const database = await databases.getDatabase(entityRef);
+    if (!database) {
+      throw new NotFoundError(`${entityRef} is not a database entity in the catalog`);
+    }
+    const { schedule } = database.settings;
+    const row = await schedules.get(entityRef);
+    const nextRunAt = schedule
+      ? (row?.cron === schedule.cron && row.timezone === schedule.timezone
+          ? row.nextDueAt
+          : nextDueTime(schedule, new Date())
+        ).toISOString()
+      : null;
+    const status: EntityBackupStatus = {
+      entityRef,
+      schedule: schedule?.cron ?? null,
+      timezone: schedule?.timezone ?? database.settings.schedule?.timezone ?? 'UTC',
+      nextRunAt,
+      lastSuccess: (await runs.latestRun(entityRef, 'succeeded')) ?? null,
+      lastRun: (await runs.latestRun(entityRef)) ?? null,
+      problems: database.problems,
+    };
+    res.json(status);
+  });
+
+  return router;
+}

@@ -1,0 +1,80 @@
+import { Config, readDurationFromConfig } from '@backstage/config';
+import { HumanDuration } from '@backstage/types';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** A named connection from `dbBackups.connections`; the password never leaves the backend but through env. */
+export interface ConnectionConfig {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  sslmode?: string;
+}
+
+export interface DbBackupsConfig {
+  entityTypes: string[];
+  connections: Map<string, ConnectionConfig>;
+  /** Base URL the agent writes artifacts below (file:///… for the filesystem store). */
+  storageUrl: string;
+  storeType: 'filesystem';
+  pgBinDirs: string[];
+  concurrency: number;
+  defaultCron?: string;
+  defaultTimezone: string;
+  tickFrequency: HumanDuration;
+  catalogSyncFrequency: HumanDuration;
+}
+
+function duration(config: Config, key: string, fallback: HumanDuration) {
+  return config.has(key) ? readDurationFromConfig(config, { key }) : fallback;
+}
+
+/** Reads and checks `dbBackups.*`; a mistake fails the backend's start with the key that is wrong. */
+export function readDbBackupsConfig(root: Config): DbBackupsConfig {
+  const config = root.getOptionalConfig('dbBackups');
+  const connections = new Map<string, ConnectionConfig>();
+  const connectionsConfig = config?.getOptionalConfig('connections');
+  for (const name of connectionsConfig?.keys() ?? []) {
+    const c = connectionsConfig!.getConfig(name);
+    connections.set(name, {
+      name,
+      host: c.getString('host'),
+      port: c.getOptionalNumber('port') ?? 5432,
+      user: c.getString('user'),
+      password: c.getOptionalString('password'),
+      database: c.getString('database'),
+      sslmode: c.getOptionalString('sslmode'),
+    });
+  }
+
+  const storeType = config?.getOptionalString('storage.type') ?? 'filesystem';
+  if (storeType !== 'filesystem') {
+    throw new Error(
+      `dbBackups.storage.type "${storeType}" is not supported; use "filesystem"`,
+    );
+  }
+  const folder = path.resolve(
+    config?.getOptionalString('storage.filesystem.path') ?? './backups',
+  );
+
+  return {
+    entityTypes: config?.getOptionalStringArray('entityTypes') ?? ['database'],
+    connections,
+    storeType,
+    storageUrl: pathToFileURL(folder).href,
+    pgBinDirs: config?.getOptionalStringArray('local.pgBinDirs') ?? [],
+    concurrency: config?.getOptionalNumber('local.concurrency') ?? 2,
+    defaultCron: config?.getOptionalString('schedule.defaultCron'),
+    defaultTimezone:
+      config?.getOptionalString('schedule.defaultTimezone') ?? 'UTC',
+    tickFrequency: config
+      ? duration(config, 'schedule.tickFrequency', { seconds: 10 })
+      : { seconds: 10 },
+    catalogSyncFrequency: config
+      ? duration(config, 'schedule.catalogSyncFrequency', { seconds: 30 })
+      : { seconds: 30 },
+  };
+}

@@ -1,0 +1,83 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { parseEntityRef } from '@backstage/catalog-model';
+import { BackupOutcome, BackupRequest, Runner } from './Runner';
+import { libpqEnv, runAgent } from './agentProcess';
+
+/** The embedded default: runs backlot-agent on the backend host. */
+export class LocalRunner implements Runner {
+  readonly name = 'local';
+
+  constructor(
+    private readonly options: {
+      storageUrl: string;
+      pgBinDirs: string[];
+      logger: LoggerService;
+    },
+  ) {}
+
+  async backup(request: BackupRequest): Promise<BackupOutcome> {
+    const { run } = request;
+    const { namespace, name } = parseEntityRef(run.entityRef);
+    const logger = this.options.logger.child({ runId: run.id, entityRef: run.entityRef });
+    const exit = await runAgent({
+      args: [
+        'dump',
+        '--to',
+        this.options.storageUrl,
+        '--entity',
+        `${namespace}/${name}`,
+        '--run-id',
+        run.id,
+        '--events',
+      ],
+      env: {
+        ...libpqEnv(request.connection),
+        BACKLOT_PG_BIN_DIRS: this.options.pgBinDirs.join(':'),
+      },
+      logger,
+      onEvent: async event => {
+        if (event.type === 'start') {
+          await request.onStart({
+            serverVersion: event.serverVersion,
+            pgDumpVersion: event.pgDumpVersion,
+          });
+        } else if (event.type === 'progress') {
+          await request.onProgress({ bytes: event.bytes });
+        }
+      },
+    });
+
+    const result = exit.result;
+    if (!result) {
+      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      return {
+        status: 'failed',
+        error: `backlot-agent ${how} before reporting a result: ${exit.stderrTail.trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+      };
+    }
+    if (result.status !== 'succeeded' || exit.code !== 0) {
+      return {
+        status: 'failed',
+        serverVersion: result.serverVersion,
+        pgDumpVersion: result.pgDumpVersion,
+        error:
+          result.error?.message ??
+          `backlot-agent exited with code ${exit.code} after reporting ${result.status}`,
+      };
+    }
+    if (!result.key || !result.location || !result.sha256) {
+      return {
+        status: 'failed',
+        error: 'backlot-agent reported success without naming its artifact; the run is not counted as a backup',
+      };
+    }
+    return {
+      status: 'succeeded',
+      serverVersion: result.serverVersion,
+      pgDumpVersion: result.pgDumpVersion,
+      bytes: result.bytes,
+      sha256: result.sha256,
+      artifact: { store: 'filesystem', key: result.key, location: result.location },
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { Run, RunArtifact } from '@backlot/plugin-db-backups-common';
+import { ConnectionConfig } from '../config/DbBackupsConfig';
+
+/** What the agent says as it starts: the versions it matched. */
+export interface RunStartInfo {
+  serverVersion?: string;
+  pgDumpVersion?: string;
+}
+
+export interface BackupRequest {
+  run: Run;
+  connection: ConnectionConfig;
+  onStart(info: RunStartInfo): Promise<void>;
+  onProgress(progress: { bytes: number }): Promise<void>;
+}
+
+export interface BackupOutcome {
+  status: 'succeeded' | 'failed';
+  serverVersion?: string;
+  pgDumpVersion?: string;
+  bytes?: number;
+  sha256?: string;
+  artifact?: RunArtifact;
+  /** What failed and what to do about it; set when status is failed. */
+  error?: string;
+}
+
+/** Executes runs somewhere: on the backend host (local) or, later, as Kubernetes Jobs. */
+export interface Runner {
+  readonly name: string;
+  backup(request: BackupRequest): Promise<BackupOutcome>;
+}

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { ConnectionConfig } from '../config/DbBackupsConfig';
+
+/** The NDJSON events backlot-agent prints with --events (see packages/agent/README.md). */
+export type AgentEvent =
+  | {
+      type: 'start';
+      serverVersion?: string;
+      pgDumpVersion?: string;
+    }
+  | { type: 'progress'; bytes: number }
+  | {
+      type: 'result';
+      status: 'succeeded' | 'failed';
+      location?: string;
+      manifest?: string;
+      key?: string;
+      bytes?: number;
+      sha256?: string;
+      serverVersion?: string;
+      pgDumpVersion?: string;
+      error: null | { code: string; message: string };
+    };
+
+export interface AgentExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  result?: Extract<AgentEvent, { type: 'result' }>;
+  stderrTail: string;
+}
+
+export function agentBinPath(): string {
+  return require.resolve('@backlot/agent/bin/backlot-agent');
+}
+
+/**
+ * The libpq environment of a connection. Credentials reach the agent (and pg_dump) only through
+ * its environment, never argv, so they do not show in `ps` or in logs.
+ */
+export function libpqEnv(connection: ConnectionConfig): Record<string, string> {
+  const env: Record<string, string> = {
+    PGHOST: connection.host,
+    PGPORT: String(connection.port),
+    PGUSER: connection.user,
+    PGDATABASE: connection.database,
+  };
+  if (connection.password !== undefined) env.PGPASSWORD = connection.password;
+  if (connection.sslmode) env.PGSSLMODE = connection.sslmode;
+  return env;
+}
+
+/** Runs the agent as a child process and hands each NDJSON event to `onEvent`. */
+export async function runAgent(options: {
+  args: string[];
+  env: Record<string, string>;
+  logger: LoggerService;
+  onEvent(event: AgentEvent): Promise<void>;
+}): Promise<AgentExit> {
+  const child = spawn(process.execPath, [agentBinPath(), ...options.args], {
+    // Only what the agent needs: the backend's own secrets stay out of the child.
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      LANG: process.env.LANG ?? 'C.UTF-8',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  let stderrTail = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-4000);
+  });
+
+  let result: AgentExit['result'];
+  let pending = Promise.resolve();
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', line => {
+    let event: AgentEvent;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      options.logger.warn(`agent printed a line that is not an event: ${line.slice(0, 200)}`);
+      return;
+    }
+    if (event.type === 'result') result = event;
+    // Events are handled in order; a slow database write never reorders progress.
+    pending = pending
+      .then(() => options.onEvent(event))
+      .catch(error => options.logger.warn(`handling agent event failed: ${error}`));
+  });
+
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal }));
+    },
+  );
+  await pending;
+  return { ...exit, result, stderrTail };
+}

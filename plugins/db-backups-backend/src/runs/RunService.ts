@@ -1,0 +1,137 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { Run, RunTrigger } from '@backlot/plugin-db-backups-common';
+import pLimit from 'p-limit';
+import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
+import { DbBackupsConfig } from '../config/DbBackupsConfig';
+import { Runner } from '../runners/Runner';
+import { RunStore } from '../stores/RunStore';
+
+const STALE_AFTER_MS = 3 * 60 * 1000;
+
+export interface BackupRequestOptions {
+  entityRef: string;
+  trigger: RunTrigger;
+  requestedBy?: string;
+  scheduledFor?: Date;
+}
+
+/**
+ * Creates runs and carries them through the runner to a terminal state. Every way a run can end
+ * (agent failure, bad annotations, a crash of this code) leaves it failed with a message, never
+ * stuck and never falsely succeeded.
+ */
+export class RunService {
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly heldRunIds = new Set<string>();
+
+  constructor(
+    private readonly options: {
+      runs: RunStore;
+      databases: DatabaseCatalog;
+      runner: Runner;
+      config: DbBackupsConfig;
+      logger: LoggerService;
+    },
+  ) {
+    this.limit = pLimit(options.config.concurrency);
+  }
+
+  /**
+   * Queues a backup and starts executing it in the background. Returns undefined when a scheduled
+   * due time already has its run (another replica got there first).
+   */
+  async requestBackup(request: BackupRequestOptions): Promise<Run | undefined> {
+    const run = await this.options.runs.createRun({
+      kind: 'backup',
+      entityRef: request.entityRef,
+      trigger: request.trigger,
+      requestedBy: request.requestedBy,
+      runner: this.options.runner.name,
+      scheduledFor: request.scheduledFor,
+    });
+    if (!run) return undefined;
+    this.heldRunIds.add(run.id);
+    const task = this.limit(() => this.execute(run))
+      .catch(error =>
+        this.options.logger.error(`run ${run.id} could not be finished`, error),
+      )
+      .finally(() => {
+        this.inFlight.delete(task);
+        this.heldRunIds.delete(run.id);
+      });
+    this.inFlight.add(task);
+    return run;
+  }
+
+  /**
+   * Keeps this instance's queued and running runs alive, and fails runs whose instance went away
+   * (a backend restart or crash) so that none stays "running" forever.
+   */
+  async reconcile(now: Date): Promise<void> {
+    const { runs, logger } = this.options;
+    await runs.touch([...this.heldRunIds]);
+    const stale = await runs.listStale(new Date(now.getTime() - STALE_AFTER_MS));
+    for (const run of stale) {
+      if (this.heldRunIds.has(run.id)) continue;
+      await runs
+        .transition(run.id, 'failed', {
+          error: `the backend instance executing this run stopped (no sign of life for ${STALE_AFTER_MS / 60000} minutes); start the backup again`,
+        })
+        .then(
+          () => logger.warn(`run ${run.id} of ${run.entityRef} was abandoned; marked failed`),
+          () => undefined, // another replica reconciled it first
+        );
+    }
+  }
+
+  /** Resolves once every run started by this instance has ended (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+  }
+
+  private async execute(run: Run): Promise<void> {
+    const { runs, databases, runner, config, logger } = this.options;
+    try {
+      const database = await databases.getDatabase(run.entityRef);
+      if (!database) {
+        await runs.transition(run.id, 'failed', {
+          error: `${run.entityRef} is no longer a database entity in the catalog`,
+        });
+        return;
+      }
+      if (database.problems.length) {
+        await runs.transition(run.id, 'failed', {
+          error: database.problems.map(p => `${p.annotation}: ${p.message}`).join('; '),
+        });
+        return;
+      }
+      const connection = config.connections.get(database.settings.connection!)!;
+
+      await runs.transition(run.id, 'running');
+      const outcome = await runner.backup({
+        run,
+        connection,
+        onStart: info => runs.recordVersions(run.id, info),
+        onProgress: progress => runs.recordProgress(run.id, progress),
+      });
+      await runs.transition(run.id, outcome.status, {
+        serverVersion: outcome.serverVersion,
+        pgDumpVersion: outcome.pgDumpVersion,
+        bytes: outcome.bytes,
+        sha256: outcome.sha256,
+        artifact: outcome.artifact,
+        error: outcome.error,
+      });
+      logger.info(
+        `backup ${run.id} of ${run.entityRef} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`,
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await runs
+        .transition(run.id, 'failed', { error: `internal error: ${message}` })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+}

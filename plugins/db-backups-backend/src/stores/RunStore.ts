@@ -1,0 +1,55 @@
+import {
+  Run,
+  RunKind,
+  RunPage,
+  RunProgress,
+  RunStatus,
+  RunTrigger,
+} from '@backlot/plugin-db-backups-common';
+
+export interface NewRun {
+  kind: RunKind;
+  entityRef: string;
+  targetRef?: string;
+  trigger: RunTrigger;
+  requestedBy?: string;
+  runner: string;
+  /** The due time of the schedule that created the run; at most one run per due time. */
+  scheduledFor?: Date;
+}
+
+/** Fields a transition may set along with the new status. */
+export interface RunPatch {
+  serverVersion?: string;
+  pgDumpVersion?: string;
+  bytes?: number;
+  sha256?: string;
+  artifact?: Run['artifact'];
+  error?: string;
+  jobName?: string;
+}
+
+/** Run history. Implementations enforce the RunStateMachine on every status change. */
+export interface RunStore {
+  /** Creates a queued run; for a scheduled run returns undefined when that due time already has one. */
+  createRun(run: NewRun): Promise<Run | undefined>;
+  getRun(id: string): Promise<Run | undefined>;
+  listRuns(options: {
+    entityRef: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<RunPage>;
+  /** Moves a run to `to` if its current status allows it; throws ConflictError otherwise. */
+  transition(id: string, to: RunStatus, patch?: RunPatch): Promise<Run>;
+  recordProgress(id: string, progress: RunProgress): Promise<void>;
+  /** The versions the agent matched, known as soon as it starts. */
+  recordVersions(
+    id: string,
+    versions: { serverVersion?: string; pgDumpVersion?: string },
+  ): Promise<void>;
+  latestRun(entityRef: string, status?: RunStatus): Promise<Run | undefined>;
+  /** Marks runs as alive now (their executor still holds them). */
+  touch(ids: string[]): Promise<void>;
+  /** Runs still queued or running whose last sign of life is older than `before`. */
+  listStale(before: Date): Promise<Run[]>;
+}

@@ -47,6 +47,11 @@ export interface Config {
        */
       pgBinDirs?: string[];
       /**
+       * Also search /usr/lib/postgresql/<major>/bin.
+       * @default true
+       */
+      searchSystemBinDirs?: boolean;
+      /**
        * How many runs this backend instance executes at once.
        * @default 2
        */

@@ -35,3 +35,19 @@ ensure_deps() {
     yarn install --immutable >&2
   fi
 }
+
+# Debian packages the tests and the demo need; installed once, as root or through sudo.
+ensure_system_packages() {
+  local need=() pkg
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+  [ ${#need[@]} -eq 0 ] && return 0
+  local sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  log "installing Debian packages: ${need[*]}"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+}
+
+# Build dependencies of the pg clients the testbed compiles (majors 17 and 18), plus the
+# Debian client of major 15.
+PG_BUILD_PACKAGES=(bison flex liblz4-dev libzstd-dev zlib1g-dev libssl-dev make gcc curl bzip2 postgresql-client-15)

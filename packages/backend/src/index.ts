@@ -23,4 +23,6 @@ backend.add(
 );
 
 backend.add(import('@backlot/plugin-db-backups-backend'));
+backend.add(import('@backlot/plugin-db-backups-backend'));
+
 backend.start();

@@ -48,6 +48,7 @@ export const dbBackupsPlugin = createBackendPlugin({
         const runner = new LocalRunner({
           storageUrl: config.storageUrl,
           pgBinDirs: config.pgBinDirs,
+          searchSystemBinDirs: config.searchSystemBinDirs,
           logger,
         });
         const runService = new RunService({ runs, databases, runner, config, logger });

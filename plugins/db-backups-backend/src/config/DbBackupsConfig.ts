@@ -21,6 +21,7 @@ export interface DbBackupsConfig {
   storageUrl: string;
   storeType: 'filesystem';
   pgBinDirs: string[];
+  searchSystemBinDirs: boolean;
   concurrency: number;
   defaultCron?: string;
   defaultTimezone: string;
@@ -66,6 +67,8 @@ export function readDbBackupsConfig(root: Config): DbBackupsConfig {
     storeType,
     storageUrl: pathToFileURL(folder).href,
     pgBinDirs: config?.getOptionalStringArray('local.pgBinDirs') ?? [],
+    searchSystemBinDirs:
+      config?.getOptionalBoolean('local.searchSystemBinDirs') ?? true,
     concurrency: config?.getOptionalNumber('local.concurrency') ?? 2,
     defaultCron: config?.getOptionalString('schedule.defaultCron'),
     defaultTimezone:

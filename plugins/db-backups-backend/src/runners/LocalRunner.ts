@@ -11,6 +11,7 @@ export class LocalRunner implements Runner {
     private readonly options: {
       storageUrl: string;
       pgBinDirs: string[];
+      searchSystemBinDirs: boolean;
       logger: LoggerService;
     },
   ) {}
@@ -33,6 +34,7 @@ export class LocalRunner implements Runner {
       env: {
         ...libpqEnv(request.connection),
         BACKLOT_PG_BIN_DIRS: this.options.pgBinDirs.join(':'),
+        BACKLOT_PG_SYSTEM_BINS: this.options.searchSystemBinDirs ? '1' : '0',
       },
       logger,
       onEvent: async event => {

@@ -22,7 +22,9 @@ for (const [name, major, database] of demo) {
 const config = {
   dbBackups: {
     connections,
-    storage: { filesystem: { path: path.resolve(__dirname, '../../.testbed/backups') } },
+    storage: {
+      filesystem: { path: path.resolve(__dirname, '../../.testbed/backups') },
+    },
     local: { pgBinDirs: Object.values(info.pgBin) },
   },
 };

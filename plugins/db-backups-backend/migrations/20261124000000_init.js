@@ -31,7 +31,10 @@ exports.up = async function up(knex) {
     table.text('artifact_location').nullable();
     table.text('error').nullable();
     table.text('progress').nullable();
-    table.index(['entity_ref', 'queued_at'], 'db_backups_runs_entity_queued_idx');
+    table.index(
+      ['entity_ref', 'queued_at'],
+      'db_backups_runs_entity_queued_idx',
+    );
     table.index(['status'], 'db_backups_runs_status_idx');
     // A due time of a schedule becomes at most one run, whatever the number of backend replicas.
     table.unique(['entity_ref', 'kind', 'scheduled_for'], {

@@ -1,4 +1,8 @@
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { testbedUp, createDatabase } from '@backlot/testbed';
 import { execFileSync } from 'node:child_process';
@@ -9,13 +13,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { dbBackupsPlugin } from './plugin';
-import { databaseEntity, rowCounts, seededDatabase, waitForRun } from './__testUtils__/fixtures';
+import {
+  databaseEntity,
+  rowCounts,
+  seededDatabase,
+  waitForRun,
+} from './__testUtils__/fixtures';
 
 jest.setTimeout(300_000);
 
 const MAJORS = [14, 15, 16, 17, 18];
 // The testbed has clients 15, 17 and 18: servers without their own client get the nearest newer one.
-const EXPECTED_CLIENT: Record<number, number> = { 14: 15, 15: 15, 16: 17, 17: 17, 18: 18 };
+const EXPECTED_CLIENT: Record<number, number> = {
+  14: 15,
+  15: 15,
+  16: 17,
+  17: 17,
+  18: 18,
+};
 const major = (version: string | null) => Number(String(version).split('.')[0]);
 
 describe('db-backups backend, end to end with real servers and the real agent', () => {
@@ -29,23 +44,39 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     const testbed = await testbedUp({ pg: MAJORS });
     pgBin = testbed.pgBin;
     sources = {};
-    for (const m of MAJORS) sources[m] = await seededDatabase(m, 'backlot_plugin_it');
+    for (const m of MAJORS)
+      sources[m] = await seededDatabase(m, 'backlot_plugin_it');
     backupDir = fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-backups-'));
 
     const connections: Record<string, object> = {};
     for (const m of MAJORS) connections[`pg${m}`] = sources[m].connection;
-    connections.wrongPassword = { ...sources[16].connection, password: 'not-the-password' };
-    connections.unreachable = { ...sources[16].connection, host: '127.0.0.1', port: 1 };
+    connections.wrongPassword = {
+      ...sources[16].connection,
+      password: 'not-the-password',
+    };
+    connections.unreachable = {
+      ...sources[16].connection,
+      host: '127.0.0.1',
+      port: 1,
+    };
 
     const entities = [
-      ...MAJORS.map(m => databaseEntity(`pg${m}-db`, { 'backlot.dev/connection': `pg${m}` })),
-      databaseEntity('wrong-password-db', { 'backlot.dev/connection': 'wrongPassword' }),
-      databaseEntity('unreachable-db', { 'backlot.dev/connection': 'unreachable' }),
+      ...MAJORS.map(m =>
+        databaseEntity(`pg${m}-db`, { 'backlot.dev/connection': `pg${m}` }),
+      ),
+      databaseEntity('wrong-password-db', {
+        'backlot.dev/connection': 'wrongPassword',
+      }),
+      databaseEntity('unreachable-db', {
+        'backlot.dev/connection': 'unreachable',
+      }),
       databaseEntity('bad-cron-db', {
         'backlot.dev/connection': 'pg15',
         'backlot.dev/backup-schedule': '61 * * * *',
       }),
-      databaseEntity('unknown-connection-db', { 'backlot.dev/connection': 'nope' }),
+      databaseEntity('unknown-connection-db', {
+        'backlot.dev/connection': 'nope',
+      }),
       {
         apiVersion: 'backstage.io/v1alpha1',
         kind: 'Component',
@@ -63,7 +94,10 @@ describe('db-backups backend, end to end with real servers and the real agent', 
             dbBackups: {
               connections,
               storage: { filesystem: { path: backupDir } },
-              local: { pgBinDirs: Object.values(pgBin), searchSystemBinDirs: false },
+              local: {
+                pgBinDirs: Object.values(pgBin),
+                searchSystemBinDirs: false,
+              },
             },
           },
         }),
@@ -85,30 +119,48 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     return waitForRun(server, res.body.id);
   }
 
-  it.each(MAJORS)('backs up a PostgreSQL %i server with a pg_dump of the matching major', async m => {
-    const run = await backup(`pg${m}-db`);
-    expect(run).toMatchObject({ status: 'succeeded', kind: 'backup', trigger: 'manual', error: null });
-    expect(major(run.serverVersion)).toBe(m);
-    expect(major(run.pgDumpVersion)).toBe(EXPECTED_CLIENT[m]);
-    expect(run.requestedBy).toBe(mockCredentials.user().principal.userEntityRef);
+  it.each(MAJORS)(
+    'backs up a PostgreSQL %i server with a pg_dump of the matching major',
+    async m => {
+      const run = await backup(`pg${m}-db`);
+      expect(run).toMatchObject({
+        status: 'succeeded',
+        kind: 'backup',
+        trigger: 'manual',
+        error: null,
+      });
+      expect(major(run.serverVersion)).toBe(m);
+      expect(major(run.pgDumpVersion)).toBe(EXPECTED_CLIENT[m]);
+      expect(run.requestedBy).toBe(
+        mockCredentials.user().principal.userEntityRef,
+      );
 
-    const file = fileURLToPath(run.artifact!.location);
-    const bytes = fs.readFileSync(file);
-    expect(run.bytes).toBe(bytes.length);
-    expect(run.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-    expect(run.artifact!.key).toMatch(
-      new RegExp(`default/pg${m}-db/\\d{4}/\\d{2}/\\d{2}/${run.id}\\.dump$`),
-    );
-    const manifest = JSON.parse(fs.readFileSync(file.replace(/\.dump$/, '.manifest.json'), 'utf8'));
-    expect(manifest.sha256).toBe(run.sha256);
-  });
+      const file = fileURLToPath(run.artifact!.location);
+      const bytes = fs.readFileSync(file);
+      expect(run.bytes).toBe(bytes.length);
+      expect(run.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(run.artifact!.key).toMatch(
+        new RegExp(`default/pg${m}-db/\\d{4}/\\d{2}/\\d{2}/${run.id}\\.dump$`),
+      );
+      const manifest = JSON.parse(
+        fs.readFileSync(file.replace(/\.dump$/, '.manifest.json'), 'utf8'),
+      );
+      expect(manifest.sha256).toBe(run.sha256);
+    },
+  );
 
   it('produces an artifact that plain pg_restore restores with the same row counts', async () => {
     const run = await backup('pg16-db');
     const target = await createDatabase(16, 'backlot_plugin_restore');
     execFileSync(
       path.join(pgBin['17'], 'pg_restore'),
-      ['--no-owner', '--exit-on-error', '-d', target, fileURLToPath(run.artifact!.location)],
+      [
+        '--no-owner',
+        '--exit-on-error',
+        '-d',
+        target,
+        fileURLToPath(run.artifact!.location),
+      ],
       { stdio: 'pipe' },
     );
     expect(await rowCounts(target)).toEqual(await rowCounts(sources[16].url));
@@ -129,7 +181,9 @@ describe('db-backups backend, end to end with real servers and the real agent', 
   });
 
   it('reports annotation problems per entity and refuses to back them up', async () => {
-    const badCron = await request(server).get('/api/db-backups/entities/default/bad-cron-db/status');
+    const badCron = await request(server).get(
+      '/api/db-backups/entities/default/bad-cron-db/status',
+    );
     expect(badCron.status).toBe(200);
     expect(badCron.body.problems).toEqual([
       expect.objectContaining({ annotation: 'backlot.dev/backup-schedule' }),
@@ -140,23 +194,32 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     expect(unknown.body.problems).toEqual([
       expect.objectContaining({
         annotation: 'backlot.dev/connection',
-        message: expect.stringContaining('"nope" is not defined in dbBackups.connections'),
+        message: expect.stringContaining(
+          '"nope" is not defined in dbBackups.connections',
+        ),
       }),
     ]);
     const refused = await request(server)
       .post('/api/db-backups/runs')
-      .send({ entityRef: 'resource:default/unknown-connection-db', kind: 'backup' });
+      .send({
+        entityRef: 'resource:default/unknown-connection-db',
+        kind: 'backup',
+      });
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toContain('backlot.dev/connection');
 
     // the healthy entities are unaffected
-    const healthy = await request(server).get('/api/db-backups/entities/default/pg15-db/status');
+    const healthy = await request(server).get(
+      '/api/db-backups/entities/default/pg15-db/status',
+    );
     expect(healthy.body.problems).toEqual([]);
   });
 
   it('shows the last success and the schedule in the entity status', async () => {
     await backup('pg18-db');
-    const res = await request(server).get('/api/db-backups/entities/default/pg18-db/status');
+    const res = await request(server).get(
+      '/api/db-backups/entities/default/pg18-db/status',
+    );
     expect(res.body).toMatchObject({
       entityRef: 'resource:default/pg18-db',
       schedule: null,
@@ -169,14 +232,20 @@ describe('db-backups backend, end to end with real servers and the real agent', 
   it('pages through the history newest first', async () => {
     await backup('pg15-db');
     await backup('pg15-db');
-    const all = await request(server).get('/api/db-backups/runs?entityRef=resource:default/pg15-db&limit=100');
+    const all = await request(server).get(
+      '/api/db-backups/runs?entityRef=resource:default/pg15-db&limit=100',
+    );
     expect(all.body.items.length).toBeGreaterThanOrEqual(3);
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
       const page = await request(server)
         .get('/api/db-backups/runs')
-        .query({ entityRef: 'resource:default/pg15-db', limit: 2, ...(cursor ? { cursor } : {}) });
+        .query({
+          entityRef: 'resource:default/pg15-db',
+          limit: 2,
+          ...(cursor ? { cursor } : {}),
+        });
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.items.map((r: { id: string }) => r.id));
@@ -189,8 +258,14 @@ describe('db-backups backend, end to end with real servers and the real agent', 
 
   it.each([
     ['/api/db-backups/runs', 'entityRef'],
-    ['/api/db-backups/runs?entityRef=resource:default/pg15-db&limit=0', 'limit'],
-    ['/api/db-backups/runs?entityRef=resource:default/pg15-db&cursor=garbage', 'cursor'],
+    [
+      '/api/db-backups/runs?entityRef=resource:default/pg15-db&limit=0',
+      'limit',
+    ],
+    [
+      '/api/db-backups/runs?entityRef=resource:default/pg15-db&cursor=garbage',
+      'cursor',
+    ],
   ])('answers GET %s with 400 naming %s', async (url, field) => {
     const res = await request(server).get(url);
     expect(res.status).toBe(400);
@@ -198,7 +273,9 @@ describe('db-backups backend, end to end with real servers and the real agent', 
   });
 
   it('validates the body of POST /runs', async () => {
-    const noRef = await request(server).post('/api/db-backups/runs').send({ kind: 'backup' });
+    const noRef = await request(server)
+      .post('/api/db-backups/runs')
+      .send({ kind: 'backup' });
     expect(noRef.status).toBe(400);
     expect(noRef.body.error.message).toContain('entityRef');
     const badKind = await request(server)
@@ -210,20 +287,49 @@ describe('db-backups backend, end to end with real servers and the real agent', 
 
   it('answers 404 for unknown entities and runs', async () => {
     expect(
-      (await request(server).post('/api/db-backups/runs').send({ entityRef: 'resource:default/missing', kind: 'backup' })).status,
+      (
+        await request(server)
+          .post('/api/db-backups/runs')
+          .send({ entityRef: 'resource:default/missing', kind: 'backup' })
+      ).status,
     ).toBe(404);
-    expect((await request(server).post('/api/db-backups/runs').send({ entityRef: 'component:default/not-a-db', kind: 'backup' })).status).toBe(404);
-    expect((await request(server).get('/api/db-backups/runs/00000000-0000-0000-0000-000000000000')).status).toBe(404);
-    expect((await request(server).get('/api/db-backups/entities/default/missing/status')).status).toBe(404);
+    expect(
+      (
+        await request(server)
+          .post('/api/db-backups/runs')
+          .send({ entityRef: 'component:default/not-a-db', kind: 'backup' })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await request(server).get(
+          '/api/db-backups/runs/00000000-0000-0000-0000-000000000000',
+        )
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await request(server).get(
+          '/api/db-backups/entities/default/missing/status',
+        )
+      ).status,
+    ).toBe(404);
   });
 
   it('requires credentials on every route', async () => {
     const none = { Authorization: mockCredentials.none.header() };
     for (const res of [
-      await request(server).get('/api/db-backups/runs?entityRef=resource:default/pg15-db').set(none),
+      await request(server)
+        .get('/api/db-backups/runs?entityRef=resource:default/pg15-db')
+        .set(none),
       await request(server).get('/api/db-backups/runs/x').set(none),
-      await request(server).post('/api/db-backups/runs').set(none).send({ entityRef: 'resource:default/pg15-db', kind: 'backup' }),
-      await request(server).get('/api/db-backups/entities/default/pg15-db/status').set(none),
+      await request(server)
+        .post('/api/db-backups/runs')
+        .set(none)
+        .send({ entityRef: 'resource:default/pg15-db', kind: 'backup' }),
+      await request(server)
+        .get('/api/db-backups/entities/default/pg15-db/status')
+        .set(none),
     ]) {
       expect(res.status).toBe(401);
     }
@@ -238,14 +344,23 @@ describe('db-backups backend without a suitable pg client', () => {
       features: [
         dbBackupsPlugin,
         catalogServiceMock.factory({
-          entities: [databaseEntity('pg17-db', { 'backlot.dev/connection': 'pg17' })],
+          entities: [
+            databaseEntity('pg17-db', { 'backlot.dev/connection': 'pg17' }),
+          ],
         }),
         mockServices.rootConfig.factory({
           data: {
             dbBackups: {
               connections: { pg17: source.connection },
-              storage: { filesystem: { path: fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-')) } },
-              local: { pgBinDirs: [testbed.pgBin['15']], searchSystemBinDirs: false },
+              storage: {
+                filesystem: {
+                  path: fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-')),
+                },
+              },
+              local: {
+                pgBinDirs: [testbed.pgBin['15']],
+                searchSystemBinDirs: false,
+              },
             },
           },
         }),

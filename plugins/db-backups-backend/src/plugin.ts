@@ -43,7 +43,9 @@ export const dbBackupsPlugin = createBackendPlugin({
         deps.permissionsRegistry.addPermissions(dbBackupsPermissions);
 
         const runs = await DatabaseRunStore.create({ database: deps.database });
-        const schedules = await ScheduleStore.create({ database: deps.database });
+        const schedules = await ScheduleStore.create({
+          database: deps.database,
+        });
         const databases = new DatabaseCatalog(deps.catalog, deps.auth, config);
         const runner = new LocalRunner({
           storageUrl: config.storageUrl,
@@ -51,9 +53,19 @@ export const dbBackupsPlugin = createBackendPlugin({
           searchSystemBinDirs: config.searchSystemBinDirs,
           logger,
         });
-        const runService = new RunService({ runs, databases, runner, config, logger });
+        const runService = new RunService({
+          runs,
+          databases,
+          runner,
+          config,
+          logger,
+        });
         const sync = new ScheduleSync({ databases, schedules, logger });
-        const dispatcher = new BackupDispatcher({ schedules, runs: runService, logger });
+        const dispatcher = new BackupDispatcher({
+          schedules,
+          runs: runService,
+          logger,
+        });
 
         await scheduler.scheduleTask({
           id: 'db-backups-catalog-sync',

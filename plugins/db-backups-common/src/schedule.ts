@@ -1,6 +1,13 @@
 import { CronExpressionParser } from 'cron-parser';
 
-const MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly'];
+const MACROS = [
+  '@yearly',
+  '@annually',
+  '@monthly',
+  '@weekly',
+  '@daily',
+  '@hourly',
+];
 
 /** A validated backup schedule: 5-field cron (or a macro) evaluated in an IANA time zone. */
 export interface BackupSchedule {
@@ -32,7 +39,9 @@ export function cronProblem(cron: string): string | undefined {
     CronExpressionParser.parse(trimmed, { strict: false });
     return undefined;
   } catch (error) {
-    return `"${cron}" is not a valid cron expression: ${(error as Error).message}`;
+    return `"${cron}" is not a valid cron expression: ${
+      (error as Error).message
+    }`;
   }
 }
 

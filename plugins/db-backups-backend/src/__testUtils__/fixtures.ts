@@ -14,11 +14,20 @@ export function databaseEntity(
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Resource',
     metadata: { name, namespace: 'default', annotations },
-    spec: { type: 'database', owner: 'team-a', lifecycle: 'experimental', ...spec },
+    spec: {
+      type: 'database',
+      owner: 'team-a',
+      lifecycle: 'experimental',
+      ...spec,
+    },
   };
 }
 
-export const SEED_TABLES = ['public.customers', 'sales."Orders"', 'sales.items'];
+export const SEED_TABLES = [
+  'public.customers',
+  'sales."Orders"',
+  'sales.items',
+];
 
 /** A fresh database on the testbed server of `major` with a few schemas and tables. */
 export async function seededDatabase(major: number, name: string) {
@@ -57,7 +66,9 @@ export async function rowCounts(url: string): Promise<Record<string, number>> {
   try {
     const counts: Record<string, number> = {};
     for (const table of SEED_TABLES) {
-      const { rows } = await client.query(`select count(*)::int as n from ${table}`);
+      const { rows } = await client.query(
+        `select count(*)::int as n from ${table}`,
+      );
       counts[table] = rows[0].n;
     }
     return counts;
@@ -80,7 +91,9 @@ export async function waitForRun(
     }
     if (TERMINAL_RUN_STATUSES.includes(res.body.status)) return res.body;
     if (Date.now() > deadline) {
-      throw new Error(`run ${id} still ${res.body.status} after ${timeoutMs} ms`);
+      throw new Error(
+        `run ${id} still ${res.body.status} after ${timeoutMs} ms`,
+      );
     }
     await new Promise(r => setTimeout(r, 250));
   }

@@ -8,6 +8,8 @@ export default async function globalSetup() {
   const testbed = await testbedUp({ pg: [14, 15, 16, 17, 18] });
   process.env.BACKSTAGE_TEST_DISABLE_DOCKER = '1';
   for (const [major, url] of Object.entries(testbed.postgres)) {
-    process.env[`BACKSTAGE_TEST_DATABASE_POSTGRES${major}_CONNECTION_STRING`] ??= url;
+    process.env[
+      `BACKSTAGE_TEST_DATABASE_POSTGRES${major}_CONNECTION_STRING`
+    ] ??= url;
   }
 }

@@ -38,7 +38,10 @@ export interface RouterOptions {
 export function normalizeEntityRef(ref: string, field = 'entityRef'): string {
   try {
     return stringifyEntityRef(
-      parseEntityRef(ref, { defaultKind: 'resource', defaultNamespace: 'default' }),
+      parseEntityRef(ref, {
+        defaultKind: 'resource',
+        defaultNamespace: 'default',
+      }),
     ).toLocaleLowerCase('en-US');
   } catch (error) {
     throw new InputError(`${field}: ${(error as Error).message}`);
@@ -70,9 +73,18 @@ const createRunBody = z.object({
   }),
 });
 
-export async function createRouter(options: RouterOptions): Promise<express.Router> {
-  const { httpAuth, permissions, auditor, runs, runService, databases, schedules } =
-    options;
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
+  const {
+    httpAuth,
+    permissions,
+    auditor,
+    runs,
+    runService,
+    databases,
+    schedules,
+  } = options;
   const router = Router();
   router.use(express.json());
 
@@ -86,20 +98,32 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       { credentials },
     );
     if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`${permission.name} is not allowed on ${entityRef}`);
+      throw new NotAllowedError(
+        `${permission.name} is not allowed on ${entityRef}`,
+      );
     }
   }
 
   router.get('/runs', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const query = parse(listRunsQuery, req.query);
     const entityRef = normalizeEntityRef(query.entityRef);
     await authorize(dbBackupsReadPermission, entityRef, credentials);
-    res.json(await runs.listRuns({ entityRef, limit: query.limit, cursor: query.cursor }));
+    res.json(
+      await runs.listRuns({
+        entityRef,
+        limit: query.limit,
+        cursor: query.cursor,
+      }),
+    );
   });
 
   router.get('/runs/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const run = await runs.getRun(req.params.id);
     if (!run) {
       throw new NotFoundError(`No run with id ${req.params.id}`);
@@ -109,7 +133,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.post('/runs', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const body = parse(createRunBody, req.body);
     const entityRef = normalizeEntityRef(body.entityRef);
     const auditorEvent = await auditor.createEvent({
@@ -122,7 +148,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       await authorize(dbBackupsBackupCreatePermission, entityRef, credentials);
       const database = await databases.getDatabase(entityRef);
       if (!database) {
-        throw new NotFoundError(`${entityRef} is not a database entity in the catalog`);
+        throw new NotFoundError(
+          `${entityRef} is not a database entity in the catalog`,
+        );
       }
       if (database.problems.length) {
         throw new InputError(
@@ -131,7 +159,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
             .join('; ')}`,
         );
       }
-      const principal = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
+      const principal = credentials.principal as {
+        type: string;
+        userEntityRef?: string;
+        subject?: string;
+      };
       const run = await runService.requestBackup({
         entityRef,
         trigger: principal.type === 'user' ? 'manual' : 'api',
@@ -146,14 +178,18 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/entities/:namespace/:name/status', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const entityRef = normalizeEntityRef(
       `resource:${req.params.namespace}/${req.params.name}`,
     );
     await authorize(dbBackupsReadPermission, entityRef, credentials);
     const database = await databases.getDatabase(entityRef);
     if (!database) {
-      throw new NotFoundError(`${entityRef} is not a database entity in the catalog`);
+      throw new NotFoundError(
+        `${entityRef} is not a database entity in the catalog`,
+      );
     }
     const { schedule } = database.settings;
     const row = await schedules.get(entityRef);
@@ -166,7 +202,8 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const status: EntityBackupStatus = {
       entityRef,
       schedule: schedule?.cron ?? null,
-      timezone: schedule?.timezone ?? database.settings.schedule?.timezone ?? 'UTC',
+      timezone:
+        schedule?.timezone ?? database.settings.schedule?.timezone ?? 'UTC',
       nextRunAt,
       lastSuccess: (await runs.latestRun(entityRef, 'succeeded')) ?? null,
       lastRun: (await runs.latestRun(entityRef)) ?? null,

@@ -50,7 +50,9 @@ export class DatabaseCatalog {
     const entity = await this.catalog.getEntityByRef(entityRef, {
       credentials,
     });
-    return entity && this.isDatabase(entity) ? this.validate(entity) : undefined;
+    return entity && this.isDatabase(entity)
+      ? this.validate(entity)
+      : undefined;
   }
 
   validate(entity: Entity): DatabaseEntry {
@@ -58,18 +60,27 @@ export class DatabaseCatalog {
       defaultSchedule: this.config.defaultCron,
       defaultTimezone: this.config.defaultTimezone,
     });
-    if (settings.connection && !this.config.connections.has(settings.connection)) {
+    if (
+      settings.connection &&
+      !this.config.connections.has(settings.connection)
+    ) {
       const known = [...this.config.connections.keys()];
       problems.push({
         annotation: CONNECTION_ANNOTATION,
-        message: `connection "${settings.connection}" is not defined in dbBackups.connections (app-config); ${
+        message: `connection "${
+          settings.connection
+        }" is not defined in dbBackups.connections (app-config); ${
           known.length ? `defined: ${known.join(', ')}` : 'none is defined'
         }`,
       });
     }
-    return { entity, settings: {
+    return {
+      entity,
+      settings: {
         ...settings,
         entityRef: stringifyEntityRef(entity).toLocaleLowerCase('en-US'),
-      }, problems };
+      },
+      problems,
+    };
   }
 }

@@ -19,7 +19,10 @@ export class LocalRunner implements Runner {
   async backup(request: BackupRequest): Promise<BackupOutcome> {
     const { run } = request;
     const { namespace, name } = parseEntityRef(run.entityRef);
-    const logger = this.options.logger.child({ runId: run.id, entityRef: run.entityRef });
+    const logger = this.options.logger.child({
+      runId: run.id,
+      entityRef: run.entityRef,
+    });
     const exit = await runAgent({
       args: [
         'dump',
@@ -51,10 +54,15 @@ export class LocalRunner implements Runner {
 
     const result = exit.result;
     if (!result) {
-      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      const how = exit.signal
+        ? `was killed by ${exit.signal}`
+        : `exited with code ${exit.code}`;
       return {
         status: 'failed',
-        error: `backlot-agent ${how} before reporting a result: ${exit.stderrTail.trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+        error: `backlot-agent ${how} before reporting a result: ${
+          exit.stderrTail.trim().split('\n').slice(-3).join(' | ') ||
+          'no output'
+        }`,
       };
     }
     if (result.status !== 'succeeded' || exit.code !== 0) {
@@ -70,7 +78,8 @@ export class LocalRunner implements Runner {
     if (!result.key || !result.location || !result.sha256) {
       return {
         status: 'failed',
-        error: 'backlot-agent reported success without naming its artifact; the run is not counted as a backup',
+        error:
+          'backlot-agent reported success without naming its artifact; the run is not counted as a backup',
       };
     }
     return {
@@ -79,7 +88,11 @@ export class LocalRunner implements Runner {
       pgDumpVersion: result.pgDumpVersion,
       bytes: result.bytes,
       sha256: result.sha256,
-      artifact: { store: 'filesystem', key: result.key, location: result.location },
+      artifact: {
+        store: 'filesystem',
+        key: result.key,
+        location: result.location,
+      },
     };
   }
 }

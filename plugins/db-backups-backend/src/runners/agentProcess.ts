@@ -83,22 +83,27 @@ export async function runAgent(options: {
     try {
       event = JSON.parse(line);
     } catch {
-      options.logger.warn(`agent printed a line that is not an event: ${line.slice(0, 200)}`);
+      options.logger.warn(
+        `agent printed a line that is not an event: ${line.slice(0, 200)}`,
+      );
       return;
     }
     if (event.type === 'result') result = event;
     // Events are handled in order; a slow database write never reorders progress.
     pending = pending
       .then(() => options.onEvent(event))
-      .catch(error => options.logger.warn(`handling agent event failed: ${error}`));
+      .catch(error =>
+        options.logger.warn(`handling agent event failed: ${error}`),
+      );
   });
 
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-    (resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal }));
-    },
-  );
+  const exit = await new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
   await pending;
   return { ...exit, result, stderrTail };
 }

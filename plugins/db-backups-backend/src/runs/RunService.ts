@@ -71,15 +71,22 @@ export class RunService {
   async reconcile(now: Date): Promise<void> {
     const { runs, logger } = this.options;
     await runs.touch([...this.heldRunIds]);
-    const stale = await runs.listStale(new Date(now.getTime() - STALE_AFTER_MS));
+    const stale = await runs.listStale(
+      new Date(now.getTime() - STALE_AFTER_MS),
+    );
     for (const run of stale) {
       if (this.heldRunIds.has(run.id)) continue;
       await runs
         .transition(run.id, 'failed', {
-          error: `the backend instance executing this run stopped (no sign of life for ${STALE_AFTER_MS / 60000} minutes); start the backup again`,
+          error: `the backend instance executing this run stopped (no sign of life for ${
+            STALE_AFTER_MS / 60000
+          } minutes); start the backup again`,
         })
         .then(
-          () => logger.warn(`run ${run.id} of ${run.entityRef} was abandoned; marked failed`),
+          () =>
+            logger.warn(
+              `run ${run.id} of ${run.entityRef} was abandoned; marked failed`,
+            ),
           () => undefined, // another replica reconciled it first
         );
     }
@@ -102,7 +109,9 @@ export class RunService {
       }
       if (database.problems.length) {
         await runs.transition(run.id, 'failed', {
-          error: database.problems.map(p => `${p.annotation}: ${p.message}`).join('; '),
+          error: database.problems
+            .map(p => `${p.annotation}: ${p.message}`)
+            .join('; '),
         });
         return;
       }
@@ -124,7 +133,9 @@ export class RunService {
         error: outcome.error,
       });
       logger.info(
-        `backup ${run.id} of ${run.entityRef} ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}`,
+        `backup ${run.id} of ${run.entityRef} ${outcome.status}${
+          outcome.error ? `: ${outcome.error}` : ''
+        }`,
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -40,7 +40,10 @@ export class BackupDispatcher {
           nextDueTime(schedule, after),
         );
       } catch (error) {
-        logger.error(`could not start the scheduled backup of ${schedule.entityRef}`, error as Error);
+        logger.error(
+          `could not start the scheduled backup of ${schedule.entityRef}`,
+          error as Error,
+        );
       }
     }
     await runs.reconcile(now);

@@ -18,11 +18,19 @@ async function setup(entities: Entity[]) {
     database: { getClient: async () => knex } as DatabaseService,
   });
   const config = readDbBackupsConfig(
-    new ConfigReader({ dbBackups: { connections: { main: { host: 'h', user: 'u', database: 'd' } } } }),
+    new ConfigReader({
+      dbBackups: {
+        connections: { main: { host: 'h', user: 'u', database: 'd' } },
+      },
+    }),
   );
   const sync = (list: Entity[]) =>
     new ScheduleSync({
-      databases: new DatabaseCatalog(catalogServiceMock({ entities: list }), mockServices.auth(), config),
+      databases: new DatabaseCatalog(
+        catalogServiceMock({ entities: list }),
+        mockServices.auth(),
+        config,
+      ),
       schedules,
       logger: mockServices.logger.mock(),
       now: () => now,
@@ -46,7 +54,12 @@ describe('ScheduleSync', () => {
       databaseEntity('manual-db', { 'backlot.dev/connection': 'main' }),
       scheduled('bad-db', 'every night'),
     ]);
-    const rows = Object.fromEntries((await schedules.list()).map(r => [r.entityRef, r.nextDueAt.toISOString()]));
+    const rows = Object.fromEntries(
+      (await schedules.list()).map(r => [
+        r.entityRef,
+        r.nextDueAt.toISOString(),
+      ]),
+    );
     expect(rows).toEqual({
       'resource:default/utc-db': '2026-03-29T03:00:00.000Z',
       // 03:00 in Berlin on the night summer time starts is 01:00 UTC
@@ -55,11 +68,16 @@ describe('ScheduleSync', () => {
   });
 
   it('applies a changed cron and stops a removed entity within one sync', async () => {
-    const { schedules, sync } = await setup([scheduled('a-db', '0 3 * * *'), scheduled('b-db', '@hourly')]);
+    const { schedules, sync } = await setup([
+      scheduled('a-db', '0 3 * * *'),
+      scheduled('b-db', '@hourly'),
+    ]);
     const result = await sync([scheduled('a-db', '30 4 * * *')]);
     expect(result).toEqual({ added: 0, changed: 1, removed: 1 });
     const rows = await schedules.list();
-    expect(rows.map(r => [r.entityRef, r.cron, r.nextDueAt.toISOString()])).toEqual([
+    expect(
+      rows.map(r => [r.entityRef, r.cron, r.nextDueAt.toISOString()]),
+    ).toEqual([
       ['resource:default/a-db', '30 4 * * *', '2026-03-29T04:30:00.000Z'],
     ]);
   });
@@ -67,9 +85,15 @@ describe('ScheduleSync', () => {
   it('keeps the due time of an unchanged schedule', async () => {
     const { schedules, sync } = await setup([scheduled('a-db', '0 3 * * *')]);
     const [before] = await schedules.list();
-    await schedules.advance(before.entityRef, before.nextDueAt, new Date('2026-03-30T03:00:00Z'));
+    await schedules.advance(
+      before.entityRef,
+      before.nextDueAt,
+      new Date('2026-03-30T03:00:00Z'),
+    );
     await sync([scheduled('a-db', '0 3 * * *')]);
-    expect((await schedules.list())[0].nextDueAt.toISOString()).toBe('2026-03-30T03:00:00.000Z');
+    expect((await schedules.list())[0].nextDueAt.toISOString()).toBe(
+      '2026-03-30T03:00:00.000Z',
+    );
   });
 
   it('keeps up with 10,000 database entities', async () => {
@@ -81,12 +105,22 @@ describe('ScheduleSync', () => {
 
     const changedAndRemoved = many.slice(1);
     changedAndRemoved[0] = scheduled('db-1', '@hourly');
-    expect(await sync(changedAndRemoved)).toEqual({ added: 0, changed: 1, removed: 1 });
+    expect(await sync(changedAndRemoved)).toEqual({
+      added: 0,
+      changed: 1,
+      removed: 1,
+    });
     const rows = await schedules.list();
     expect(rows.length).toBe(9_999);
-    expect(rows.find(r => r.entityRef === 'resource:default/db-1')!.cron).toBe('@hourly');
-    expect(rows.find(r => r.entityRef === 'resource:default/db-0')).toBeUndefined();
+    expect(rows.find(r => r.entityRef === 'resource:default/db-1')!.cron).toBe(
+      '@hourly',
+    );
+    expect(
+      rows.find(r => r.entityRef === 'resource:default/db-0'),
+    ).toBeUndefined();
     // due rows come from an index, a batch at a time
-    expect((await schedules.listDue(new Date('2026-03-30T00:00:00Z'), 200)).length).toBe(200);
+    expect(
+      (await schedules.listDue(new Date('2026-03-30T00:00:00Z'), 200)).length,
+    ).toBe(200);
   });
 });

@@ -20,7 +20,9 @@ export class ScheduleSync {
   async run(): Promise<{ added: number; changed: number; removed: number }> {
     const { databases, schedules, logger } = this.options;
     const now = this.options.now?.() ?? new Date();
-    const existing = new Map((await schedules.list()).map(r => [r.entityRef, r]));
+    const existing = new Map(
+      (await schedules.list()).map(r => [r.entityRef, r]),
+    );
     const seen = new Set<string>();
     const upserts: ScheduleRow[] = [];
     let added = 0;
@@ -48,7 +50,11 @@ export class ScheduleSync {
     const removed = [...existing.keys()].filter(ref => !seen.has(ref));
     await schedules.upsert(upserts);
     await schedules.remove(removed);
-    const result = { added, changed: upserts.length - added, removed: removed.length };
+    const result = {
+      added,
+      changed: upserts.length - added,
+      removed: removed.length,
+    };
     if (upserts.length || removed.length) {
       logger.info(
         `schedules synced from the catalog: ${result.added} added, ${result.changed} changed, ${result.removed} removed`,

@@ -29,7 +29,9 @@ describe('two backend replicas sharing one database', () => {
   it('start exactly one run per due time of a * * * * * schedule', async () => {
     const pluginDbUrl = await createDatabase(16, 'backlot_replicas_plugin');
     const source = await seededDatabase(16, 'backlot_replicas_source');
-    const backupDir = fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-replicas-'));
+    const backupDir = fs.mkdtempSync(
+      path.join(os.tmpdir(), 'backlot-replicas-'),
+    );
     const entities = [
       databaseEntity('every-minute-db', {
         'backlot.dev/connection': 'source',
@@ -40,12 +42,19 @@ describe('two backend replicas sharing one database', () => {
       dbBackups: {
         connections: { source: source.connection },
         storage: { filesystem: { path: backupDir } },
-        schedule: { tickFrequency: { seconds: 1 }, catalogSyncFrequency: { seconds: 1 } },
+        schedule: {
+          tickFrequency: { seconds: 1 },
+          catalogSyncFrequency: { seconds: 1 },
+        },
       },
     };
 
     for (let i = 0; i < 2; i++) {
-      const knex = knexFactory({ client: 'pg', connection: pluginDbUrl, pool: { min: 0, max: 5 } });
+      const knex = knexFactory({
+        client: 'pg',
+        connection: pluginDbUrl,
+        pool: { min: 0, max: 5 },
+      });
       knexes.push(knex);
       backends.push(
         await startTestBackend({
@@ -64,7 +73,9 @@ describe('two backend replicas sharing one database', () => {
     // the catalog sync gives the entity its schedule
     let firstDue: number | undefined;
     for (let i = 0; i < 60 && firstDue === undefined; i++) {
-      const row = await db('db_backups_schedules').where({ entity_ref: 'resource:default/every-minute-db' }).first();
+      const row = await db('db_backups_schedules')
+        .where({ entity_ref: 'resource:default/every-minute-db' })
+        .first();
       firstDue = row ? Number(row.next_due_at) : undefined;
       if (firstDue === undefined) await sleep(500);
     }
@@ -75,12 +86,16 @@ describe('two backend replicas sharing one database', () => {
     // let both replicas tick through two due times
     await sleep(secondDue + 8_000 - Date.now());
     for (let i = 0; i < 120; i++) {
-      const open = await db('db_backups_runs').whereIn('status', ['queued', 'running']).count({ n: '*' });
+      const open = await db('db_backups_runs')
+        .whereIn('status', ['queued', 'running'])
+        .count({ n: '*' });
       if (Number(open[0].n) === 0) break;
       await sleep(500);
     }
 
-    const runs = await db('db_backups_runs').where({ trigger: 'schedule' }).orderBy('scheduled_for');
+    const runs = await db('db_backups_runs')
+      .where({ trigger: 'schedule' })
+      .orderBy('scheduled_for');
     const byDue = runs.reduce<Record<number, number>>((acc, r) => {
       acc[Number(r.scheduled_for)] = (acc[Number(r.scheduled_for)] ?? 0) + 1;
       return acc;
@@ -88,7 +103,9 @@ describe('two backend replicas sharing one database', () => {
     expect(byDue[firstDue!]).toBe(1);
     expect(byDue[secondDue]).toBe(1);
     expect(runs.every(r => r.status === 'succeeded')).toBe(true);
-    const row = await db('db_backups_schedules').where({ entity_ref: 'resource:default/every-minute-db' }).first();
+    const row = await db('db_backups_schedules')
+      .where({ entity_ref: 'resource:default/every-minute-db' })
+      .first();
     expect(Number(row.next_due_at)).toBe(secondDue + 60_000);
   });
 });

@@ -83,9 +83,7 @@ function encodeCursor(row: { queued_at: number | string; id: string }) {
 }
 
 function decodeCursor(cursor: string): { queuedAt: number; id: string } {
-  const [queuedAt, id] = Buffer.from(cursor, 'base64url')
-    .toString()
-    .split(':');
+  const [queuedAt, id] = Buffer.from(cursor, 'base64url').toString().split(':');
   if (!id || !Number.isFinite(Number(queuedAt))) {
     throw new InputError('cursor is not one this API returned');
   }
@@ -105,10 +103,7 @@ export class DatabaseRunStore implements RunStore {
     return new DatabaseRunStore(knex, options.now ?? Date.now);
   }
 
-  constructor(
-    private readonly db: Knex,
-    private readonly now: () => number,
-  ) {}
+  constructor(private readonly db: Knex, private readonly now: () => number) {}
 
   async createRun(run: NewRun): Promise<Run | undefined> {
     const id = randomUUID();

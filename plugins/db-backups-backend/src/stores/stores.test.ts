@@ -30,12 +30,19 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
       requestedBy: 'user:default/me',
       runner: 'local',
     }))!;
-    expect(run).toMatchObject({ status: 'queued', startedAt: null, requestedBy: 'user:default/me' });
+    expect(run).toMatchObject({
+      status: 'queued',
+      startedAt: null,
+      requestedBy: 'user:default/me',
+    });
 
     const running = await runs.transition(run.id, 'running');
     expect(running.status).toBe('running');
     expect(running.startedAt).not.toBeNull();
-    await runs.recordVersions(run.id, { serverVersion: '16.4', pgDumpVersion: '17.2' });
+    await runs.recordVersions(run.id, {
+      serverVersion: '16.4',
+      pgDumpVersion: '17.2',
+    });
     await runs.recordProgress(run.id, { bytes: 1234 });
 
     const done = await runs.transition(run.id, 'succeeded', {
@@ -54,27 +61,63 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
     expect(done.finishedAt).not.toBeNull();
 
     // terminal states never change again
-    await expect(runs.transition(run.id, 'failed', { error: 'late' })).rejects.toThrow(ConflictError);
+    await expect(
+      runs.transition(run.id, 'failed', { error: 'late' }),
+    ).rejects.toThrow(ConflictError);
     expect((await runs.getRun(run.id))!.status).toBe('succeeded');
   });
 
   it('refuses to start a run twice', async () => {
     const { runs } = await stores(id);
-    const run = (await runs.createRun({ kind: 'backup', entityRef: 'resource:default/b', trigger: 'api', runner: 'local' }))!;
+    const run = (await runs.createRun({
+      kind: 'backup',
+      entityRef: 'resource:default/b',
+      trigger: 'api',
+      runner: 'local',
+    }))!;
     await runs.transition(run.id, 'running');
-    await expect(runs.transition(run.id, 'running')).rejects.toThrow(/running and cannot become running/);
+    await expect(runs.transition(run.id, 'running')).rejects.toThrow(
+      /running and cannot become running/,
+    );
   });
 
   it('creates at most one run per scheduled due time', async () => {
     const { runs } = await stores(id);
     const due = new Date('2026-01-01T03:00:00Z');
-    const request = { kind: 'backup' as const, entityRef: 'resource:default/c', trigger: 'schedule' as const, runner: 'local', scheduledFor: due };
-    const results = await Promise.all([runs.createRun(request), runs.createRun(request), runs.createRun(request)]);
+    const request = {
+      kind: 'backup' as const,
+      entityRef: 'resource:default/c',
+      trigger: 'schedule' as const,
+      runner: 'local',
+      scheduledFor: due,
+    };
+    const results = await Promise.all([
+      runs.createRun(request),
+      runs.createRun(request),
+      runs.createRun(request),
+    ]);
     expect(results.filter(Boolean)).toHaveLength(1);
-    expect((await runs.createRun({ ...request, scheduledFor: new Date('2026-01-01T04:00:00Z') }))).toBeDefined();
+    expect(
+      await runs.createRun({
+        ...request,
+        scheduledFor: new Date('2026-01-01T04:00:00Z'),
+      }),
+    ).toBeDefined();
     // manual runs never collide
-    expect(await runs.createRun({ ...request, trigger: 'manual', scheduledFor: undefined })).toBeDefined();
-    expect(await runs.createRun({ ...request, trigger: 'manual', scheduledFor: undefined })).toBeDefined();
+    expect(
+      await runs.createRun({
+        ...request,
+        trigger: 'manual',
+        scheduledFor: undefined,
+      }),
+    ).toBeDefined();
+    expect(
+      await runs.createRun({
+        ...request,
+        trigger: 'manual',
+        scheduledFor: undefined,
+      }),
+    ).toBeDefined();
   });
 
   it('pages newest first with a cursor', async () => {
@@ -84,12 +127,32 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       clock += 10;
-      ids.push((await runs.createRun({ kind: 'backup', entityRef: 'resource:default/d', trigger: 'manual', runner: 'local' }))!.id);
+      ids.push(
+        (await runs.createRun({
+          kind: 'backup',
+          entityRef: 'resource:default/d',
+          trigger: 'manual',
+          runner: 'local',
+        }))!.id,
+      );
     }
-    const first = await runs.listRuns({ entityRef: 'resource:default/d', limit: 2 });
-    const second = await runs.listRuns({ entityRef: 'resource:default/d', limit: 2, cursor: first.nextCursor });
-    const third = await runs.listRuns({ entityRef: 'resource:default/d', limit: 2, cursor: second.nextCursor });
-    expect([...first.items, ...second.items, ...third.items].map(r => r.id)).toEqual([...ids].reverse());
+    const first = await runs.listRuns({
+      entityRef: 'resource:default/d',
+      limit: 2,
+    });
+    const second = await runs.listRuns({
+      entityRef: 'resource:default/d',
+      limit: 2,
+      cursor: first.nextCursor,
+    });
+    const third = await runs.listRuns({
+      entityRef: 'resource:default/d',
+      limit: 2,
+      cursor: second.nextCursor,
+    });
+    expect(
+      [...first.items, ...second.items, ...third.items].map(r => r.id),
+    ).toEqual([...ids].reverse());
     expect(third.nextCursor).toBeUndefined();
   });
 
@@ -97,8 +160,18 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
     let clock = 10_000;
     const { knex } = await stores(id);
     const runs = new DatabaseRunStore(knex, () => clock);
-    const held = (await runs.createRun({ kind: 'backup', entityRef: 'resource:default/e', trigger: 'manual', runner: 'local' }))!;
-    const abandoned = (await runs.createRun({ kind: 'backup', entityRef: 'resource:default/e', trigger: 'manual', runner: 'local' }))!;
+    const held = (await runs.createRun({
+      kind: 'backup',
+      entityRef: 'resource:default/e',
+      trigger: 'manual',
+      runner: 'local',
+    }))!;
+    const abandoned = (await runs.createRun({
+      kind: 'backup',
+      entityRef: 'resource:default/e',
+      trigger: 'manual',
+      runner: 'local',
+    }))!;
     clock += 60_000;
     await runs.touch([held.id]);
     const stale = await runs.listStale(new Date(clock - 30_000));
@@ -108,12 +181,27 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
   it('advances a schedule only from the due time it was read at', async () => {
     const { schedules } = await stores(id);
     const due = new Date('2026-01-01T03:00:00Z');
-    await schedules.upsert([{ entityRef: 'resource:default/f', cron: '0 3 * * *', timezone: 'UTC', nextDueAt: due }]);
-    expect((await schedules.listDue(new Date('2026-01-01T03:00:01Z'), 10)).map(s => s.entityRef)).toEqual(['resource:default/f']);
+    await schedules.upsert([
+      {
+        entityRef: 'resource:default/f',
+        cron: '0 3 * * *',
+        timezone: 'UTC',
+        nextDueAt: due,
+      },
+    ]);
+    expect(
+      (await schedules.listDue(new Date('2026-01-01T03:00:01Z'), 10)).map(
+        s => s.entityRef,
+      ),
+    ).toEqual(['resource:default/f']);
     const next = new Date('2026-01-02T03:00:00Z');
     expect(await schedules.advance('resource:default/f', due, next)).toBe(true);
-    expect(await schedules.advance('resource:default/f', due, next)).toBe(false);
-    expect(await schedules.listDue(new Date('2026-01-01T03:00:01Z'), 10)).toEqual([]);
+    expect(await schedules.advance('resource:default/f', due, next)).toBe(
+      false,
+    );
+    expect(
+      await schedules.listDue(new Date('2026-01-01T03:00:01Z'), 10),
+    ).toEqual([]);
     await schedules.remove(['resource:default/f']);
     expect(await schedules.list()).toEqual([]);
   });

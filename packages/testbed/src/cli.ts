@@ -1,0 +1,92 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { CLIENT_MAJORS } from './clients';
+import { SERVER_MAJORS, parseMajors } from './config';
+import { serveS3 } from './s3';
+import { testbedDown, testbedStatus, testbedUp } from './up';
+
+// stdout carries exactly one JSON document, so `$(yarn testbed up)` can be parsed; everything else goes to stderr.
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function majors(allowed: readonly number[]) {
+  return (value: string) => {
+    try {
+      return parseMajors(value, allowed);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+const program = new Command('testbed')
+  .description(
+    'Real PostgreSQL 14-18 servers, pg clients and an S3 server for Backlot tests, benchmarks and the demo',
+  )
+  .showHelpAfterError();
+
+program
+  .command('up')
+  .description('start what is missing and print the testbed as JSON on stdout')
+  .option(
+    '--pg <majors>',
+    `server majors, comma-separated (default ${SERVER_MAJORS.join(',')})`,
+    majors(SERVER_MAJORS),
+  )
+  .option(
+    '--clients <majors>',
+    `client majors (default 15,17,18; '' for none)`,
+    majors(CLIENT_MAJORS),
+  )
+  .option('--s3', 'also run the S3 server')
+  .option('--seed <set>', "seed data: 'demo'")
+  .action(
+    async (opts: {
+      pg?: number[];
+      clients?: number[];
+      s3?: boolean;
+      seed?: string;
+    }) => {
+      if (opts.seed !== undefined && opts.seed !== 'demo')
+        throw new InvalidArgumentError(`unknown seed ${opts.seed}`);
+      printJson(
+        await testbedUp({
+          pg: opts.pg,
+          clients: opts.clients,
+          s3: opts.s3,
+          seed: opts.seed as 'demo',
+        }),
+      );
+    },
+  );
+
+program
+  .command('down')
+  .description(
+    'stop all servers and the S3 server (data is kept unless --purge)',
+  )
+  .option('--purge', 'also delete server data, S3 state and the password')
+  .action(async (opts: { purge?: boolean }) => {
+    await testbedDown({ purge: opts.purge });
+  });
+
+program
+  .command('status')
+  .description('print what runs, as JSON')
+  .action(async () => {
+    printJson(await testbedStatus());
+  });
+
+program
+  .command('s3-serve', { hidden: true })
+  .requiredOption('--port <port>', 'port', Number)
+  .requiredOption('--bucket <name>', 'bucket to create')
+  .option('--pid-file <file>', 'written once the server listens')
+  .action(async (opts: { port: number; bucket: string; pidFile?: string }) => {
+    await serveS3(opts);
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`testbed: ${e.message}\n`);
+  process.exit(1);
+});

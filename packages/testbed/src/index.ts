@@ -1,0 +1,74 @@
+/**
+ * Real components for tests, benchmarks and the demo: PostgreSQL servers 14-18 on fixed local ports, pg client
+ * programs of matching majors, and an S3 server.
+ *
+ * @packageDocumentation
+ */
+import { CLIENT_MAJORS, findClientBin } from './clients';
+import { createDatabaseOn, databaseUrl, dropDatabaseOn } from './databases';
+import { testbedUp } from './up';
+
+export type { TestbedInfo, TestbedS3, TestbedUpOptions } from './types';
+export type { TestbedStatus } from './up';
+export type { ServerStatus } from './postgres';
+export { testbedUp, testbedDown, testbedStatus } from './up';
+export { databaseUrl } from './databases';
+export { DEMO_DATABASES } from './seed';
+export {
+  SERVER_MAJORS,
+  DEFAULT_CLIENT_MAJORS,
+  pgPort,
+  s3Port,
+  stateDir,
+} from './config';
+
+/**
+ * A fresh, empty database on the server of `major` (started if it is not running; an old database of that name
+ * is dropped first). Returns its URL.
+ */
+export async function createDatabase(
+  major: number,
+  name: string,
+): Promise<string> {
+  await testbedUp({ pg: [major], clients: [] });
+  return createDatabaseOn(major, name);
+}
+
+/** Drops a database (if it exists) on the server of `major`, disconnecting its sessions. */
+export async function dropDatabase(major: number, name: string): Promise<void> {
+  await testbedUp({ pg: [major], clients: [] });
+  await dropDatabaseOn(major, name);
+}
+
+/** The URL of an existing database, without touching the server. */
+export function testbedDatabaseUrl(major: number, name: string): string {
+  return databaseUrl(major, name);
+}
+
+/**
+ * The client bin dir for a server major the way the product chooses: the exact major, else the nearest newer one
+ * the testbed provides. Undefined when nothing fits (run testbedUp first: it installs or builds the clients).
+ */
+export function pgBinFor(
+  serverMajor: number,
+): { major: number; dir: string } | undefined {
+  for (const m of CLIENT_MAJORS) {
+    if (m < serverMajor) continue;
+    const dir = findClientBin(m);
+    if (dir) return { major: m, dir };
+  }
+  return undefined;
+}
+
+/** Path of one client program (psql, pg_dump, pg_restore, pg_dumpall) suited to a server major. */
+export function pgTool(
+  serverMajor: number,
+  tool: 'psql' | 'pg_dump' | 'pg_restore' | 'pg_dumpall',
+): string {
+  const bin = pgBinFor(serverMajor);
+  if (!bin)
+    throw new Error(
+      `no PostgreSQL client for server major ${serverMajor}: run \`yarn testbed up\` first`,
+    );
+  return `${bin.dir}/${tool}`;
+}

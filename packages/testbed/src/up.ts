@@ -1,0 +1,198 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CLIENT_MAJORS, ensureClient, findClientBin } from './clients';
+import {
+  DEFAULT_CLIENT_MAJORS,
+  HOST,
+  pgPort,
+  s3Port,
+  SERVER_MAJORS,
+  serverDir,
+  stateDir,
+  SUPERUSER,
+} from './config';
+import { databaseUrl } from './databases';
+import { log } from './exec';
+import { withLock } from './lock';
+import { loadOrCreatePassword, readPassword } from './password';
+import { ensureServer, probe, ServerStatus, stopServer } from './postgres';
+import { ensureS3, probeS3, s3Info, stopS3 } from './s3';
+import { DEMO_DATABASES, demoUrls, ensureDemoSeed, isDemoSeeded } from './seed';
+import { TestbedInfo, TestbedUpOptions } from './types';
+
+// Client builds take minutes; a waiter must outlast one of them.
+const LOCK_TIMEOUT_MS = 20 * 60_000;
+
+function validate(
+  list: number[],
+  allowed: readonly number[],
+  what: string,
+): number[] {
+  for (const m of list) {
+    if (!allowed.includes(m))
+      throw new Error(
+        `no ${what} for PostgreSQL ${m}; available: ${allowed.join(', ')}`,
+      );
+  }
+  return [...new Set(list)].sort((a, b) => a - b);
+}
+
+interface Plan {
+  pg: number[];
+  clients: number[];
+  s3: boolean;
+  seed?: 'demo';
+}
+
+function plan(opts: TestbedUpOptions): Plan {
+  let pg = validate(opts.pg ?? [...SERVER_MAJORS], SERVER_MAJORS, 'server');
+  if (opts.seed === 'demo')
+    pg = [...new Set([...pg, ...DEMO_DATABASES.map(d => d.major)])].sort(
+      (a, b) => a - b,
+    );
+  return {
+    pg,
+    clients: validate(
+      opts.clients ?? [...DEFAULT_CLIENT_MAJORS],
+      CLIENT_MAJORS,
+      'client recipe',
+    ),
+    s3: !!opts.s3,
+    seed: opts.seed,
+  };
+}
+
+function info(
+  p: Plan,
+  password: string,
+  pgBin: Record<string, string>,
+): TestbedInfo {
+  const postgres: Record<string, string> = {};
+  const ports: Record<string, number> = {};
+  for (const m of p.pg) {
+    postgres[m] = databaseUrl(m, 'postgres', password);
+    ports[m] = pgPort(m);
+  }
+  const result: TestbedInfo = {
+    postgres,
+    pgBin,
+    password,
+    user: SUPERUSER,
+    host: HOST,
+    ports,
+  };
+  if (p.s3) {
+    result.s3 = s3Info();
+    ports.s3 = s3Port();
+  }
+  if (p.seed === 'demo') result.demo = demoUrls(password);
+  return result;
+}
+
+/** Everything already there? Checked without the lock so that a warm call costs a few round trips. */
+async function alreadyUp(p: Plan): Promise<TestbedInfo | undefined> {
+  const password = readPassword();
+  if (!password) return undefined;
+  const pgBin: Record<string, string> = {};
+  for (const m of p.clients) {
+    const bin = findClientBin(m);
+    if (!bin) return undefined;
+    pgBin[m] = bin;
+  }
+  const probes = await Promise.all(p.pg.map(m => probe(m, password)));
+  if (!probes.every(s => s.answering)) return undefined;
+  if (p.s3 && !(await probeS3())) return undefined;
+  if (p.seed === 'demo' && !(await isDemoSeeded())) return undefined;
+  return info(p, password, pgBin);
+}
+
+async function bringUp(p: Plan): Promise<TestbedInfo> {
+  const password = loadOrCreatePassword();
+  const started = Date.now();
+  // Servers start in parallel (initdb and start are short); client builds run one at a time since each
+  // already uses every core.
+  const servers = Promise.all(p.pg.map(m => ensureServer(m, password)));
+  const s3 = p.s3 ? ensureS3() : Promise.resolve(undefined);
+  const pgBin: Record<string, string> = {};
+  try {
+    for (const m of p.clients) pgBin[m] = await ensureClient(m);
+  } finally {
+    // Let the parallel work settle before reporting, so no start-up keeps running unobserved.
+    await Promise.allSettled([servers, s3]);
+  }
+  await servers;
+  await s3;
+  if (p.seed === 'demo') await ensureDemoSeed();
+  log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return info(p, password, pgBin);
+}
+
+let inProcess: Promise<unknown> = Promise.resolve();
+
+/**
+ * Starts what is missing of the requested testbed and describes all of it. Safe to call from many processes at
+ * once (a lock in the state dir serialises start-ups) and cheap when everything already runs.
+ */
+export async function testbedUp(
+  opts: TestbedUpOptions = {},
+): Promise<TestbedInfo> {
+  const p = plan(opts);
+  const warm = await alreadyUp(p);
+  if (warm) return warm;
+  // Calls within one process queue up here too, so they don't poll the lock against themselves.
+  const turn = inProcess.then(() =>
+    withLock(
+      path.join(stateDir(), 'up.lock'),
+      LOCK_TIMEOUT_MS,
+      async () => (await alreadyUp(p)) ?? bringUp(p),
+    ),
+  );
+  inProcess = turn.catch(() => undefined);
+  return turn;
+}
+
+/** Stops every server and the S3 server; data stays (the next `up` is quick) unless `purge` is set. */
+export async function testbedDown(
+  opts: { purge?: boolean } = {},
+): Promise<void> {
+  await withLock(
+    path.join(stateDir(), 'up.lock'),
+    LOCK_TIMEOUT_MS,
+    async () => {
+      await Promise.all([...SERVER_MAJORS.map(m => stopServer(m)), stopS3()]);
+      if (opts.purge) {
+        log(`removing ${stateDir()}`);
+        for (const m of SERVER_MAJORS)
+          fs.rmSync(serverDir(m), { recursive: true, force: true });
+        fs.rmSync(path.join(stateDir(), 's3'), {
+          recursive: true,
+          force: true,
+        });
+        fs.rmSync(path.join(stateDir(), 'password'), { force: true });
+      }
+    },
+  );
+}
+
+export interface TestbedStatus {
+  stateDir: string;
+  servers: ServerStatus[];
+  s3: { endpoint: string; answering: boolean };
+  pgBin: Record<string, string>;
+}
+
+export async function testbedStatus(): Promise<TestbedStatus> {
+  const password = readPassword() ?? '';
+  const servers = await Promise.all(SERVER_MAJORS.map(m => probe(m, password)));
+  const pgBin: Record<string, string> = {};
+  for (const m of CLIENT_MAJORS) {
+    const bin = findClientBin(m);
+    if (bin) pgBin[m] = bin;
+  }
+  return {
+    stateDir: stateDir(),
+    servers,
+    s3: { endpoint: s3Info().endpoint, answering: await probeS3() },
+    pgBin,
+  };
+}

@@ -60,6 +60,42 @@ program
     },
   );
 
+// Single quotes keep every byte literal in sh; an embedded quote is closed, escaped and reopened.
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+program
+  .command('env')
+  .description(
+    'start like `up`, then print shell exports (eval "$(yarn testbed env)"), e.g. for Backstage\'s TestDatabases',
+  )
+  .option(
+    '--pg <majors>',
+    'server majors, comma-separated',
+    majors(SERVER_MAJORS),
+  )
+  .option('--s3', 'also run the S3 server')
+  .action(async (opts: { pg?: number[]; s3?: boolean }) => {
+    const info = await testbedUp({ pg: opts.pg, s3: opts.s3 });
+    const vars: Record<string, string> = { BACKSTAGE_TEST_DISABLE_DOCKER: '1' };
+    for (const [major, url] of Object.entries(info.postgres)) {
+      vars[`BACKSTAGE_TEST_DATABASE_POSTGRES${major}_CONNECTION_STRING`] = url;
+      vars[`BACKLOT_TESTBED_PG${major}_URL`] = url;
+    }
+    for (const [major, dir] of Object.entries(info.pgBin))
+      vars[`BACKLOT_TESTBED_PGBIN${major}`] = dir;
+    if (info.s3) {
+      vars.BACKLOT_TESTBED_S3_ENDPOINT = info.s3.endpoint;
+      vars.BACKLOT_TESTBED_S3_BUCKET = info.s3.bucket;
+      vars.AWS_REGION = info.s3.region;
+      vars.AWS_ACCESS_KEY_ID = info.s3.accessKeyId;
+      vars.AWS_SECRET_ACCESS_KEY = info.s3.secretAccessKey;
+    }
+    for (const [k, v] of Object.entries(vars))
+      process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
+  });
+
 program
   .command('down')
   .description(

@@ -18,7 +18,7 @@ if [ "$(node_major)" != 22 ] && [ "$(node_major)" != 24 ]; then
   export npm_config_nodedir=$node_home
 fi
 
-registry=$(npm config get registry 2>/dev/null | sed 's:/*$::')
+registry=$( (cd / && npm config get registry) 2>/dev/null | sed "s:/*$::" || true)
 export COREPACK_NPM_REGISTRY=${COREPACK_NPM_REGISTRY:-${registry:-https://registry.npmjs.org}}
 export COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_DEFAULT_TO_LATEST=0
 if ! command -v yarn >/dev/null 2>&1 || ! (cd "$BACKLOT_ROOT" && yarn --version 2>/dev/null | grep -q '^4\.'); then

@@ -199,12 +199,10 @@ describe('db-backups backend, end to end with real servers and the real agent', 
         ),
       }),
     ]);
-    const refused = await request(server)
-      .post('/api/db-backups/runs')
-      .send({
-        entityRef: 'resource:default/unknown-connection-db',
-        kind: 'backup',
-      });
+    const refused = await request(server).post('/api/db-backups/runs').send({
+      entityRef: 'resource:default/unknown-connection-db',
+      kind: 'backup',
+    });
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toContain('backlot.dev/connection');
 

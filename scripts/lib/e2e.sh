@@ -9,7 +9,7 @@ for port in 3000 7007; do
   fi
 done
 mkdir -p .testbed
-yarn --silent testbed up --pg 14,16,18 --seed demo > .testbed/demo.json
+yarn testbed up --pg 14,16,18 --seed demo > .testbed/demo.json
 node scripts/lib/demo-config.js .testbed/demo.json > .testbed/app-config.demo.yaml
 chmod 600 .testbed/app-config.demo.yaml
 

@@ -23,6 +23,5 @@ backend.add(
 );
 
 backend.add(import('@backlot/plugin-db-backups-backend'));
-backend.add(import('@backlot/plugin-db-backups-backend'));
 
 backend.start();

@@ -1,0 +1,33 @@
+import { Reporter } from '../events';
+import { findClients } from '../pgClients';
+import { openStore } from '../stores/openStore';
+
+/** Lists the pg clients found and, with --to, whether the store can be written. */
+export async function check(
+  options: { json?: boolean; to?: string },
+  reporter: Reporter,
+) {
+  const clients = await findClients();
+  let storage: { url: string; ok: boolean; error?: string } | undefined;
+  if (options.to) {
+    try {
+      await openStore(options.to).check();
+      storage = { url: options.to, ok: true };
+    } catch (error) {
+      storage = { url: options.to, ok: false, error: (error as Error).message };
+    }
+  }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ clients, storage })}\n`);
+  } else {
+    for (const c of clients)
+      process.stdout.write(`pg client ${c.major} (${c.version}): ${c.dir}\n`);
+    if (!clients.length) process.stdout.write('no pg clients found\n');
+    if (storage)
+      process.stdout.write(
+        `storage ${storage.url}: ${storage.ok ? 'ok' : storage.error}\n`,
+      );
+  }
+  if (storage && !storage.ok) reporter.log(storage.error!);
+  return storage && !storage.ok ? 5 : 0;
+}

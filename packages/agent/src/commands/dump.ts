@@ -1,0 +1,230 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { readServerInfo } from '../connection';
+import { AgentError } from '../errors';
+import { Reporter } from '../events';
+import { chooseClient, findClients } from '../pgClients';
+import { openStore } from '../stores/openStore';
+
+export interface DumpOptions {
+  to: string;
+  entity: string;
+  runId?: string;
+}
+
+/** `<namespace>/<name>/<yyyy>/<mm>/<dd>/<runId>`: one folder per entity and day (UTC). */
+export function artifactBase(entity: string, runId: string, now: Date) {
+  const [namespace, name, ...rest] = entity.split('/');
+  if (
+    !namespace ||
+    !name ||
+    rest.length ||
+    /[^a-zA-Z0-9._-]/.test(namespace + name)
+  ) {
+    throw new AgentError(
+      'usage',
+      `--entity "${entity}" is not <namespace>/<name>`,
+    );
+  }
+  if (!/^[a-zA-Z0-9-]+$/.test(runId)) {
+    throw new AgentError(
+      'usage',
+      `--run-id "${runId}" may hold only letters, digits and dashes`,
+    );
+  }
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${namespace}/${name}/${now.getUTCFullYear()}/${pad(
+    now.getUTCMonth() + 1,
+  )}/${pad(now.getUTCDate())}/${runId}`;
+}
+
+/** Counts and hashes what streams through, and reports progress at most once a second. */
+function meter(onProgress: (bytes: number) => void) {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let lastReport = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      const now = Date.now();
+      if (now - lastReport >= 1000) {
+        lastReport = now;
+        onProgress(bytes);
+      }
+      callback(null, chunk);
+    },
+  });
+  return { stream, bytes: () => bytes, sha256: () => hash.digest('hex') };
+}
+
+/**
+ * Dumps the database of the libpq environment with the pg_dump of its major into the store.
+ * The manifest is written last: no manifest, no backup. Any failure removes what was written.
+ */
+export async function dump(
+  options: DumpOptions,
+  reporter: Reporter,
+  signal: AbortSignal,
+) {
+  const runId = options.runId ?? randomUUID();
+  const startedAt = new Date();
+  const base = artifactBase(options.entity, runId, startedAt);
+  const store = openStore(options.to);
+  const dumpKey = `${base}.dump`;
+  const manifestKey = `${base}.manifest.json`;
+  let versions: { serverVersion: string | null; pgDumpVersion: string | null } =
+    {
+      serverVersion: null,
+      pgDumpVersion: null,
+    };
+
+  try {
+    const server = await readServerInfo();
+    versions.serverVersion = server.version;
+    const client = chooseClient(await findClients(), server);
+    versions = { serverVersion: server.version, pgDumpVersion: client.version };
+    const pgDump = path.join(client.dir, 'pg_dump');
+    reporter.log(`server ${server.version}, using ${pgDump} ${client.version}`);
+    reporter.event({
+      type: 'start',
+      runId,
+      entityRef: options.entity,
+      serverVersion: server.version,
+      serverMajor: server.major,
+      pgDumpVersion: client.version,
+      pgDumpPath: pgDump,
+    });
+
+    await store.check();
+    const writer = await store.openWriter(dumpKey);
+    // The connection (password included) reaches pg_dump through its environment only.
+    const child = spawn(pgDump, ['--format=custom', '--no-password'], {
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const onAbort = () => child.kill('SIGTERM');
+    signal.addEventListener('abort', onAbort);
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+      for (const line of chunk.split('\n').filter(Boolean))
+        reporter.log(`pg_dump: ${line}`);
+    });
+    const exited = new Promise<{
+      code: number | null;
+      signal: NodeJS.Signals | null;
+    }>(resolve =>
+      child.on('close', (code, sig) => resolve({ code, signal: sig })),
+    );
+    const counter = meter(bytes => reporter.event({ type: 'progress', bytes }));
+
+    let streamError: unknown;
+    await pipeline(child.stdout, counter.stream, writer.stream).catch(error => {
+      streamError = error;
+      child.kill('SIGTERM');
+    });
+    const exit = await exited;
+    signal.removeEventListener('abort', onAbort);
+
+    const failure = signal.aborted
+      ? new AgentError(
+          'interrupted',
+          `interrupted by ${
+            signal.reason ?? 'a signal'
+          } after ${counter.bytes()} bytes; nothing was kept`,
+        )
+      : streamError
+      ? new AgentError(
+          'storage',
+          `cannot write ${store.locationOf(dumpKey)}: ${
+            (streamError as Error).message
+          }`,
+        )
+      : exit.signal
+      ? new AgentError(
+          'dump',
+          `pg_dump was killed by ${
+            exit.signal
+          } after ${counter.bytes()} bytes; nothing was kept`,
+        )
+      : exit.code !== 0
+      ? new AgentError(
+          'dump',
+          `pg_dump failed (exit ${exit.code}): ${
+            stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'
+          }`,
+        )
+      : undefined;
+    if (failure) {
+      await writer.abort();
+      throw failure;
+    }
+    await writer.commit();
+
+    const bytes = counter.bytes();
+    const sha256 = counter.sha256();
+    const manifest = {
+      formatVersion: 1,
+      entityRef: options.entity,
+      runId,
+      server: { version: server.version, major: server.major },
+      pgDump: { version: client.version, major: client.major, path: pgDump },
+      format: 'custom',
+      compression: 'gzip',
+      bytes,
+      sha256,
+      dumpKey: store.keyOf(dumpKey),
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+    };
+    try {
+      await store.putSmall(
+        manifestKey,
+        `${JSON.stringify(manifest, null, 2)}\n`,
+      );
+    } catch (error) {
+      // a dump without its manifest is not a backup: do not leave one behind
+      await store.remove(dumpKey);
+      throw error;
+    }
+    reporter.log(
+      `done: ${bytes} bytes, sha256 ${sha256}, ${store.locationOf(dumpKey)}`,
+    );
+    reporter.event({
+      type: 'result',
+      status: 'succeeded',
+      location: store.locationOf(dumpKey),
+      manifest: store.locationOf(manifestKey),
+      key: store.keyOf(dumpKey),
+      bytes,
+      sha256,
+      ...versions,
+      error: null,
+    });
+  } catch (error) {
+    const agentError =
+      error instanceof AgentError
+        ? error
+        : new AgentError(
+            'internal',
+            String((error as Error)?.message ?? error),
+          );
+    reporter.event({
+      type: 'result',
+      status: 'failed',
+      location: null,
+      manifest: null,
+      key: null,
+      bytes: null,
+      sha256: null,
+      ...versions,
+      error: { code: agentError.code, message: agentError.message },
+    });
+    throw agentError;
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * backlot-agent: the one program that touches a database's data.
+ *
+ * @packageDocumentation
+ */
+export { EXIT_CODES, AgentError } from './errors';
+export type { AgentErrorCode } from './errors';
+export type { AgentEvent } from './events';
+export { chooseClient, findClients, parsePgVersion } from './pgClients';
+export type { PgClient } from './pgClients';

@@ -1,0 +1,24 @@
+import { Writable } from 'node:stream';
+
+/** A stream to one artifact that becomes visible only on commit. */
+export interface ArtifactWriter {
+  stream: Writable;
+  /** Makes the artifact durable and visible under its key. */
+  commit(): Promise<void>;
+  /** Removes whatever was written; the key never appears. */
+  abort(): Promise<void>;
+}
+
+/** Where dumps and manifests go. Keys are relative to the store's URL. */
+export interface ArtifactStore {
+  readonly kind: 'filesystem' | 's3';
+  locationOf(key: string): string;
+  /** The key below the store's prefix, as the backend records it. */
+  keyOf(relativeKey: string): string;
+  openWriter(relativeKey: string): Promise<ArtifactWriter>;
+  /** Writes a small object atomically (the manifest, the commit marker). */
+  putSmall(relativeKey: string, body: string): Promise<void>;
+  remove(relativeKey: string): Promise<void>;
+  /** Fails with a storage error when the store cannot be written. */
+  check(): Promise<void>;
+}

@@ -1,25 +1,43 @@
 import {
+  ApiBlueprint,
   createFrontendPlugin,
-  PageBlueprint,
+  discoveryApiRef,
+  fetchApiRef,
 } from '@backstage/frontend-plugin-api';
+import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { dbBackupsApiRef, DbBackupsClient } from './api';
+import { isDatabaseEntity } from './isDatabaseEntity';
 
-import { rootRouteRef } from './routes';
+const dbBackupsApi = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: dbBackupsApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new DbBackupsClient({ discoveryApi, fetchApi }),
+    }),
+});
 
-export const page = PageBlueprint.make({
+/** The Backups tab on database entity pages (`entity-content:db-backups/backups`). */
+export const backupsEntityContent = EntityContentBlueprint.make({
+  name: 'backups',
   params: {
-    path: '/db-backups',
-    routeRef: rootRouteRef,
+    path: 'backups',
+    title: 'Backups',
+    filter: isDatabaseEntity,
     loader: () =>
-      import('./components/TodoPage').then(m => (
-        <m.TodoPage />
+      import('./components/EntityBackupsContent').then(m => (
+        <m.EntityBackupsContent />
       )),
   },
 });
 
-export const dbBackupsPlugin = createFrontendPlugin({
+/**
+ * Backlot for the new frontend system.
+ *
+ * @public
+ */
+export const dbBackupsFrontendPlugin = createFrontendPlugin({
   pluginId: 'db-backups',
-  extensions: [page],
-  routes: {
-    root: rootRouteRef,
-  }
+  extensions: [dbBackupsApi, backupsEntityContent],
 });

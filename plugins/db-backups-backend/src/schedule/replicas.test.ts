@@ -1,7 +1,7 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { createDatabase } from '@backlot/testbed';
+import { createDatabase, testbedUp } from '@backlot/testbed';
 import knexFactory, { Knex } from 'knex';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +27,7 @@ describe('two backend replicas sharing one database', () => {
   });
 
   it('start exactly one run per due time of a * * * * * schedule', async () => {
+    const testbed = await testbedUp({ pg: [16] });
     const pluginDbUrl = await createDatabase(16, 'backlot_replicas_plugin');
     const source = await seededDatabase(16, 'backlot_replicas_source');
     const backupDir = fs.mkdtempSync(
@@ -42,6 +43,7 @@ describe('two backend replicas sharing one database', () => {
       dbBackups: {
         connections: { source: source.connection },
         storage: { filesystem: { path: backupDir } },
+        local: { pgBinDirs: Object.values(testbed.pgBin) },
         schedule: {
           tickFrequency: { seconds: 1 },
           catalogSyncFrequency: { seconds: 1 },

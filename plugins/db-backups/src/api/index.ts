@@ -1,0 +1,3 @@
+export { dbBackupsApiRef } from './DbBackupsApi';
+export type { DbBackupsApi } from './DbBackupsApi';
+export { DbBackupsClient } from './DbBackupsClient';

@@ -1,0 +1,43 @@
+import { Table, TableColumn } from '@backstage/core-components';
+import { Run } from '@backlot/plugin-db-backups-common';
+import { formatBytes, formatDuration, formatTime } from './format';
+import { RunStatusLabel } from './RunStatusLabel';
+
+const columns: TableColumn<Run>[] = [
+  { title: 'Status', render: run => <RunStatusLabel status={run.status} /> },
+  {
+    title: 'Started',
+    render: run => formatTime(run.startedAt ?? run.queuedAt),
+  },
+  {
+    title: 'Duration',
+    render: run => formatDuration(run.startedAt, run.finishedAt),
+  },
+  {
+    title: 'Size',
+    render: run =>
+      run.status === 'running' && run.progress
+        ? `${formatBytes(run.progress.bytes)} so far`
+        : formatBytes(run.bytes),
+  },
+  { title: 'Server', render: run => run.serverVersion ?? '—' },
+  { title: 'pg_dump', render: run => run.pgDumpVersion ?? '—' },
+  { title: 'Trigger', field: 'trigger' },
+  {
+    title: 'Details',
+    render: run =>
+      run.error ?? (run.sha256 ? `sha256 ${run.sha256.slice(0, 12)}…` : ''),
+  },
+];
+
+export function RunHistoryTable({ runs }: { runs: Run[] }) {
+  return (
+    <Table<Run>
+      title="History"
+      options={{ paging: false, search: false, padding: 'dense' }}
+      columns={columns}
+      data={runs}
+      emptyContent={<div style={{ padding: 16 }}>No runs yet.</div>}
+    />
+  );
+}

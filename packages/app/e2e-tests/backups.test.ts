@@ -13,7 +13,7 @@ test('a database is backed up from its Backups tab', async ({
   await page.getByRole('button', { name: 'Enter' }).click();
 
   await page.goto('/catalog/default/resource/orders-db');
-  await page.getByRole('tab', { name: 'Backups' }).click();
+  await page.getByRole('link', { name: 'Backups', exact: true }).click();
   await expect(page.getByText('Europe/Berlin').first()).toBeVisible();
 
   const backUpNow = page.getByRole('button', { name: 'Back up now' });

@@ -22,6 +22,10 @@ backend.add(
   import('@backstage/plugin-permission-backend-module-allow-all-policy'),
 );
 
+// The app's storage API (user settings) needs these two.
+backend.add(import('@backstage/plugin-user-settings-backend'));
+backend.add(import('@backstage/plugin-signals-backend'));
+
 backend.add(import('@backlot/plugin-db-backups-backend'));
 
 backend.start();

@@ -72,10 +72,6 @@ export async function dump(
 ) {
   const runId = options.runId ?? randomUUID();
   const startedAt = new Date();
-  const base = artifactBase(options.entity, runId, startedAt);
-  const store = openStore(options.to);
-  const dumpKey = `${base}.dump`;
-  const manifestKey = `${base}.manifest.json`;
   let versions: { serverVersion: string | null; pgDumpVersion: string | null } =
     {
       serverVersion: null,
@@ -83,6 +79,10 @@ export async function dump(
     };
 
   try {
+    const base = artifactBase(options.entity, runId, startedAt);
+    const store = openStore(options.to);
+    const dumpKey = `${base}.dump`;
+    const manifestKey = `${base}.manifest.json`;
     const server = await readServerInfo();
     versions.serverVersion = server.version;
     const client = chooseClient(await findClients(), server);

@@ -1,0 +1,325 @@
+import { createDatabase, testbedUp, TestbedInfo } from '@backlot/testbed';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Client } from 'pg';
+import { EXIT_CODES } from './errors';
+
+jest.setTimeout(180_000);
+
+const AGENT = path.resolve(__dirname, '../bin/backlot-agent');
+
+interface AgentRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  events: any[];
+  result: any;
+}
+
+function runAgent(
+  args: string[],
+  env: Record<string, string>,
+  onSpawn?: (pid: number) => void,
+) {
+  return new Promise<AgentRun>((resolve, reject) => {
+    const child = spawn(process.execPath, [AGENT, ...args], {
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME ?? '/tmp',
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', d => (stdout += d));
+    child.stderr.on('data', d => (stderr += d));
+    child.on('error', reject);
+    if (onSpawn) onSpawn(child.pid!);
+    child.on('close', code => {
+      const events = stdout
+        .split('\n')
+        .filter(Boolean)
+        .map(l => JSON.parse(l));
+      resolve({
+        code,
+        stdout,
+        stderr,
+        events,
+        result: events.find(e => e.type === 'result'),
+      });
+    });
+  });
+}
+
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter(f => fs.statSync(path.join(dir, f)).isFile());
+}
+
+describe('backlot-agent dump', () => {
+  let testbed: TestbedInfo;
+  let libpq: (major: number, database: string) => Record<string, string>;
+
+  beforeAll(async () => {
+    testbed = await testbedUp({ pg: [15, 16, 17] });
+    libpq = (major, database) => ({
+      PGHOST: testbed.host,
+      PGPORT: String(testbed.ports[String(major)]),
+      PGUSER: testbed.user,
+      PGPASSWORD: testbed.password,
+      PGDATABASE: database,
+      BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
+      BACKLOT_PG_SYSTEM_BINS: '0',
+    });
+    for (const major of [15, 16, 17]) {
+      const client = new Client({
+        connectionString: await createDatabase(major, 'backlot_agent_it'),
+      });
+      await client.connect();
+      // big enough that a dump takes a moment, so it can be killed mid-stream
+      await client.query(`create table t (id int, payload text);
+        insert into t select g, md5(g::text) || repeat('x', 200) from generate_series(1, 200000) g;`);
+      await client.end();
+    }
+  });
+
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-agent-'));
+
+  it('dumps with the matching pg_dump, reports events and writes the manifest last', async () => {
+    const dir = tmp();
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        pathToFileURL(dir).href,
+        '--entity',
+        'default/orders-db',
+        '--run-id',
+        'run-1',
+        '--events',
+      ],
+      libpq(16, 'backlot_agent_it'),
+    );
+    expect(run.code).toBe(EXIT_CODES.ok);
+    expect(run.events[0]).toMatchObject({
+      type: 'start',
+      serverMajor: 16,
+      pgDumpVersion: expect.stringMatching(/^17\./),
+    });
+    expect(run.result).toMatchObject({ status: 'succeeded', error: null });
+    const file = fileURLToPath(run.result.location);
+    expect(run.result.key).toMatch(
+      /^default\/orders-db\/\d{4}\/\d{2}\/\d{2}\/run-1\.dump$/,
+    );
+    const bytes = fs.readFileSync(file);
+    expect(run.result.sha256).toBe(
+      createHash('sha256').update(bytes).digest('hex'),
+    );
+    const manifest = JSON.parse(
+      fs.readFileSync(fileURLToPath(run.result.manifest), 'utf8'),
+    );
+    expect(manifest).toMatchObject({
+      runId: 'run-1',
+      bytes: bytes.length,
+      sha256: run.result.sha256,
+      format: 'custom',
+    });
+    expect(manifest.server.major).toBe(16);
+    expect(manifest.pgDump.major).toBe(17);
+    expect(filesUnder(dir).sort()).toEqual(
+      [
+        run.result.key,
+        run.result.key.replace('.dump', '.manifest.json'),
+      ].sort(),
+    );
+  });
+
+  it('exits 3 on a wrong password, naming the user and never the password', async () => {
+    const secret = `wrong-'pa$$ word"-${Date.now()}`;
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        pathToFileURL(tmp()).href,
+        '--entity',
+        'default/x',
+        '--events',
+      ],
+      { ...libpq(15, 'backlot_agent_it'), PGPASSWORD: secret },
+    );
+    expect(run.code).toBe(EXIT_CODES.connection);
+    expect(run.result.error).toMatchObject({
+      code: 'auth',
+      message: expect.stringContaining(
+        'password authentication failed for user "postgres"',
+      ),
+    });
+    expect(run.stdout + run.stderr).not.toContain(secret);
+  });
+
+  it('exits 3 when nothing listens, naming host and port', async () => {
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        pathToFileURL(tmp()).href,
+        '--entity',
+        'default/x',
+        '--events',
+      ],
+      { ...libpq(15, 'backlot_agent_it'), PGPORT: '1' },
+    );
+    expect(run.code).toBe(EXIT_CODES.connection);
+    expect(run.result.error.message).toContain(
+      'cannot connect to 127.0.0.1:1: connection refused',
+    );
+  });
+
+  it('exits 4 when no pg_dump can read the server, naming the major to install', async () => {
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        pathToFileURL(tmp()).href,
+        '--entity',
+        'default/x',
+        '--events',
+      ],
+      {
+        ...libpq(17, 'backlot_agent_it'),
+        BACKLOT_PG_BIN_DIRS: testbed.pgBin['15'],
+      },
+    );
+    expect(run.code).toBe(EXIT_CODES.noClient);
+    expect(run.result.error.message).toMatch(
+      /no pg_dump for PostgreSQL 17 .*install postgresql-client-17/,
+    );
+  });
+
+  it('exits 5 when a file stands where the folder should be', async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'default'), 'not a folder');
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        pathToFileURL(dir).href,
+        '--entity',
+        'default/x',
+        '--events',
+      ],
+      libpq(15, 'backlot_agent_it'),
+    );
+    expect(run.code).toBe(EXIT_CODES.storage);
+    expect(run.result.error.code).toBe('storage');
+  });
+
+  it('fails without leaving a dump or manifest when pg_dump is killed mid-stream', async () => {
+    const dir = tmp();
+    // a pg_dump that records its pid, so the test can kill the real one mid-stream
+    const wrapper = tmp();
+    const real = path.join(testbed.pgBin['17'], 'pg_dump');
+    fs.writeFileSync(
+      path.join(wrapper, 'pg_dump'),
+      `#!/bin/sh\nif [ "$1" = "--version" ]; then exec "${real}" --version; fi\necho $$ > "${wrapper}/pid"\nexec "${real}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const killer = setInterval(() => {
+      const pidFile = path.join(wrapper, 'pid');
+      if (fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim()) {
+        const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+        const partial = filesUnder(dir).find(f => f.endsWith('.partial'));
+        if (partial && fs.statSync(path.join(dir, partial)).size > 0) {
+          process.kill(pid, 'SIGKILL');
+          clearInterval(killer);
+        }
+      }
+    }, 5);
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        pathToFileURL(dir).href,
+        '--entity',
+        'default/x',
+        '--events',
+      ],
+      { ...libpq(17, 'backlot_agent_it'), BACKLOT_PG_BIN_DIRS: wrapper },
+    );
+    clearInterval(killer);
+    expect(run.code).not.toBe(EXIT_CODES.ok);
+    expect(run.result).toMatchObject({
+      status: 'failed',
+      location: null,
+      manifest: null,
+    });
+    expect(run.result.error.message).toMatch(/pg_dump was killed by SIGKILL/);
+    expect(filesUnder(dir)).toEqual([]);
+  });
+
+  it('stops cleanly on SIGTERM, keeping nothing', async () => {
+    const dir = tmp();
+    let agentPid = 0;
+    const killer = setInterval(() => {
+      if (agentPid && filesUnder(dir).some(f => f.endsWith('.partial'))) {
+        process.kill(agentPid, 'SIGTERM');
+        clearInterval(killer);
+      }
+    }, 5);
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        pathToFileURL(dir).href,
+        '--entity',
+        'default/x',
+        '--events',
+      ],
+      libpq(17, 'backlot_agent_it'),
+      pid => (agentPid = pid),
+    );
+    clearInterval(killer);
+    expect(run.code).toBe(EXIT_CODES.other);
+    expect(run.result.error.code).toBe('interrupted');
+    expect(filesUnder(dir)).toEqual([]);
+  });
+
+  it('exits 2 on bad usage', async () => {
+    expect((await runAgent(['dump', '--entity', 'default/x'], {})).code).toBe(
+      EXIT_CODES.usage,
+    );
+    const badEntity = await runAgent(
+      ['dump', '--to', 'file:///tmp/x', '--entity', 'nonsense', '--events'],
+      {},
+    );
+    expect(badEntity.code).toBe(EXIT_CODES.usage);
+    expect(badEntity.result.error.message).toContain('<namespace>/<name>');
+    expect(
+      (await runAgent(['dump', '--to', 'ftp://x', '--entity', 'default/x'], {}))
+        .code,
+    ).toBe(EXIT_CODES.usage);
+  });
+});
+
+describe('backlot-agent check', () => {
+  it('lists the pg clients it finds with their majors', async () => {
+    const testbed = await testbedUp({ pg: [] });
+    const run = await runAgent(['check', '--json'], {
+      BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
+      BACKLOT_PG_SYSTEM_BINS: '0',
+    });
+    expect(run.code).toBe(0);
+    const { clients } = JSON.parse(run.stdout);
+    expect(clients.map((c: { major: number }) => c.major)).toEqual(
+      Object.keys(testbed.pgBin)
+        .map(Number)
+        .sort((a, b) => a - b),
+    );
+  });
+});

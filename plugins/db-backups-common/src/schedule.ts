@@ -17,9 +17,12 @@ export interface BackupSchedule {
 
 /** Returns a message naming what is wrong with the time zone, or undefined when it is valid. */
 export function timezoneProblem(timezone: string): string | undefined {
+  const message = `"${timezone}" is not an IANA time zone (examples: UTC, Europe/Berlin, America/New_York)`;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-    return undefined;
+    const resolved = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+    }).resolvedOptions();
+    return resolved.timeZone ? undefined : message;
   } catch {
     return `"${timezone}" is not an IANA time zone (examples: UTC, Europe/Berlin, America/New_York)`;
   }

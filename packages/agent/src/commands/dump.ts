@@ -61,6 +61,43 @@ function meter(onProgress: (bytes: number) => void) {
   return { stream, bytes: () => bytes, sha256: () => hash.digest('hex') };
 }
 
+/** Why a dump did not produce a complete artifact, or undefined when it did. */
+function describeFailure(outcome: {
+  interrupted?: string;
+  streamError?: Error;
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  bytes: number;
+  stderr: string;
+  location: string;
+}): AgentError | undefined {
+  if (outcome.interrupted) {
+    return new AgentError(
+      'interrupted',
+      `interrupted by ${outcome.interrupted} after ${outcome.bytes} bytes; nothing was kept`,
+    );
+  }
+  if (outcome.streamError) {
+    return new AgentError(
+      'storage',
+      `cannot write ${outcome.location}: ${outcome.streamError.message}`,
+    );
+  }
+  if (outcome.exit.signal) {
+    return new AgentError(
+      'dump',
+      `pg_dump was killed by ${outcome.exit.signal} after ${outcome.bytes} bytes; nothing was kept`,
+    );
+  }
+  if (outcome.exit.code !== 0) {
+    const tail = outcome.stderr.trim().split('\n').slice(-3).join(' | ');
+    return new AgentError(
+      'dump',
+      `pg_dump failed (exit ${outcome.exit.code}): ${tail || 'no message'}`,
+    );
+  }
+  return undefined;
+}
+
 /**
  * Dumps the database of the libpq environment with the pg_dump of its major into the store.
  * The manifest is written last: no manifest, no backup. Any failure removes what was written.
@@ -131,35 +168,16 @@ export async function dump(
     const exit = await exited;
     signal.removeEventListener('abort', onAbort);
 
-    const failure = signal.aborted
-      ? new AgentError(
-          'interrupted',
-          `interrupted by ${
-            signal.reason ?? 'a signal'
-          } after ${counter.bytes()} bytes; nothing was kept`,
-        )
-      : streamError
-      ? new AgentError(
-          'storage',
-          `cannot write ${store.locationOf(dumpKey)}: ${
-            (streamError as Error).message
-          }`,
-        )
-      : exit.signal
-      ? new AgentError(
-          'dump',
-          `pg_dump was killed by ${
-            exit.signal
-          } after ${counter.bytes()} bytes; nothing was kept`,
-        )
-      : exit.code !== 0
-      ? new AgentError(
-          'dump',
-          `pg_dump failed (exit ${exit.code}): ${
-            stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'
-          }`,
-        )
-      : undefined;
+    const failure = describeFailure({
+      interrupted: signal.aborted
+        ? String(signal.reason ?? 'a signal')
+        : undefined,
+      streamError: streamError as Error | undefined,
+      exit,
+      bytes: counter.bytes(),
+      stderr,
+      location: store.locationOf(dumpKey),
+    });
     if (failure) {
       await writer.abort();
       throw failure;

@@ -5,15 +5,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AgentError } from '../errors';
 import { ArtifactStore, ArtifactWriter } from './ArtifactStore';
 
+const REASONS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a file stands where a folder should be',
+};
+
 function storageError(action: string, target: string, error: any): AgentError {
-  const reason =
-    error?.code === 'ENOSPC'
-      ? 'the disk is full'
-      : error?.code === 'EACCES' || error?.code === 'EPERM'
-      ? 'permission denied'
-      : error?.code === 'EROFS'
-      ? 'the file system is read-only'
-      : error?.message ?? String(error);
+  const reason = REASONS[error?.code] ?? error?.message ?? String(error);
   return new AgentError('storage', `cannot ${action} ${target}: ${reason}`);
 }
 

@@ -229,6 +229,23 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toContain('backlot.dev/connection');
 
+    const secretOnly = await request(server).get(
+      '/api/db-backups/entities/default/secret-only-db/status',
+    );
+    expect(secretOnly.body.problems).toEqual([
+      expect.objectContaining({ annotation: 'backlot.dev/connection-secret' }),
+    ]);
+    const badZone = await request(server).get(
+      '/api/db-backups/entities/default/bad-timezone-db/status',
+    );
+    expect(badZone.body.problems).toEqual([
+      {
+        annotation: 'backlot.dev/backup-timezone',
+        message: expect.stringContaining('"Mars/Olympus" is not an IANA time zone'),
+      },
+    ]);
+    expect(badZone.body.nextRunAt).toBeNull();
+
     // the healthy entities are unaffected
     const healthy = await request(server).get(
       '/api/db-backups/entities/default/pg15-db/status',

@@ -4,6 +4,7 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   AnnotationProblem,
   CONNECTION_ANNOTATION,
+  CONNECTION_SECRET_ANNOTATION,
   DatabaseSettings,
   readDatabaseSettings,
 } from '@backlot/plugin-db-backups-common';
@@ -60,6 +61,12 @@ export class DatabaseCatalog {
       defaultSchedule: this.config.defaultCron,
       defaultTimezone: this.config.defaultTimezone,
     });
+    if (!settings.connection && settings.connectionSecret) {
+      problems.push({
+        annotation: CONNECTION_SECRET_ANNOTATION,
+        message: `${CONNECTION_SECRET_ANNOTATION} needs the kubernetes runner, which this backend does not run; name a connection of dbBackups.connections in ${CONNECTION_ANNOTATION}`,
+      });
+    }
     if (
       settings.connection &&
       !this.config.connections.has(settings.connection)

@@ -2,15 +2,17 @@
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return '—';
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  // One decimal below ten (except for bytes), whole numbers above. Decide the unit on the
+  // rounded value, so 999 600 B reads "1.0 MB" rather than "1000 kB".
+  const show = (v: number, u: number) =>
+    u > 0 && Number(v.toFixed(1)) < 10 ? v.toFixed(1) : String(Math.round(v));
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
+  while (Number(show(value, unit)) >= 1000 && unit < units.length - 1) {
     value /= 1000;
     unit++;
   }
-  return `${value < 10 && unit > 0 ? value.toFixed(1) : Math.round(value)} ${
-    units[unit]
-  }`;
+  return `${show(value, unit)} ${units[unit]}`;
 }
 
 export function formatDuration(

@@ -1,8 +1,62 @@
 import { Command, CommanderError } from 'commander';
 import { check } from './commands/check';
 import { dump } from './commands/dump';
+import { restore } from './commands/restore';
+import { verify } from './commands/verify';
+import { manifestUrlOf } from './manifest';
 import { EXIT_CODES, toAgentError } from './errors';
-import { createReporter } from './events';
+import { createReporter, Reporter } from './events';
+
+/**
+ * Runs a restore or verify: exactly one result event, a human line on stderr, and the exit code
+ * that tells the failure apart.
+ */
+async function runArtifactCommand(
+  from: string,
+  events: boolean,
+  work: (
+    reporter: Reporter,
+  ) => Promise<{
+    manifest: {
+      bytes: number;
+      sha256: string;
+      server: { version: string };
+      pgDump: { version: string };
+    };
+  }>,
+) {
+  const reporter = createReporter({ events });
+  const base = { type: 'result' as const, location: from, key: null };
+  try {
+    const { manifest } = await work(reporter);
+    reporter.event({
+      ...base,
+      status: 'succeeded',
+      manifest: manifestUrlOf(from),
+      bytes: manifest.bytes,
+      sha256: manifest.sha256,
+      serverVersion: manifest.server.version,
+      pgDumpVersion: manifest.pgDump.version,
+      error: null,
+    });
+    reporter.log('succeeded');
+    process.exitCode = EXIT_CODES.ok;
+  } catch (error) {
+    const agentError = toAgentError(error);
+    reporter.event({
+      ...base,
+      status: 'failed',
+      manifest: null,
+      bytes: null,
+      sha256: null,
+      serverVersion: null,
+      pgDumpVersion: null,
+      error: { code: agentError.code, message: agentError.message },
+    });
+    reporter.log(`failed: ${agentError.message}`);
+    process.exitCode = agentError.exitCode;
+  }
+}
 
 const program = new Command('backlot-agent')
   .description(
@@ -48,6 +102,40 @@ program
       process.exitCode = agentError.exitCode;
     }
   });
+
+program
+  .command('restore')
+  .description('restore a committed dump into an empty or new database')
+  .requiredOption('--from <url>', 'URL of the .dump (file:///...)')
+  .option(
+    '--target-url <url>',
+    'postgresql:// URL of the target database (default: the libpq environment)',
+  )
+  .option('--jobs <n>', 'parallel pg_restore jobs', '1')
+  .option('--create', 'create the target database if it does not exist')
+  .option('--events', 'print NDJSON events on stdout')
+  .action(opts =>
+    runArtifactCommand(opts.from, Boolean(opts.events), reporter =>
+      restore(opts, reporter),
+    ),
+  );
+
+program
+  .command('verify')
+  .description(
+    'check a dump: checksum, archive contents, and with --scratch-url a real restore',
+  )
+  .requiredOption('--from <url>', 'URL of the .dump (file:///...)')
+  .option(
+    '--scratch-url <url>',
+    'postgresql:// URL of a server where a throw-away database may be created',
+  )
+  .option('--events', 'print NDJSON events on stdout')
+  .action(opts =>
+    runArtifactCommand(opts.from, Boolean(opts.events), reporter =>
+      verify(opts, reporter),
+    ),
+  );
 
 program.parseAsync(process.argv).catch(error => {
   if (error instanceof CommanderError) {

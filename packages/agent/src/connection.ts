@@ -78,15 +78,65 @@ export function connectionError(
   }
 }
 
-/** Connects through the libpq environment (PGHOST, PGPASSWORD or PGPASSFILE, ...) and reads the version. */
-export async function readServerInfo(): Promise<ServerInfo> {
-  const client = new Client({ connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  client.on('error', () => {}); // a dropped connection after the query is not our concern
+/** A connected client for the libpq environment `env` (PGHOST, PGPASSWORD or PGPASSFILE, ...). */
+export async function connect(
+  env: NodeJS.ProcessEnv = process.env,
+  database?: string,
+): Promise<Client> {
+  const client = new Client({
+    host: env.PGHOST,
+    port: env.PGPORT ? Number(env.PGPORT) : undefined,
+    user: env.PGUSER,
+    password: env.PGPASSWORD,
+    database: database ?? env.PGDATABASE,
+    ssl:
+      env.PGSSLMODE && env.PGSSLMODE !== 'disable'
+        ? { rejectUnauthorized: env.PGSSLMODE.startsWith('verify') }
+        : undefined,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  client.on('error', () => {}); // a dropped connection after the work is done is not our concern
   try {
     await client.connect();
   } catch (error) {
-    throw connectionError(error);
+    throw connectionError(error, {
+      ...env,
+      ...(database ? { PGDATABASE: database } : {}),
+    });
   }
+  return client;
+}
+
+/** The libpq environment of a postgres:// URL, so children get it without the URL in their argv. */
+export function libpqEnvFromUrl(url: string): Record<string, string> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AgentError('usage', 'the target URL is not a postgresql:// URL');
+  }
+  if (!['postgres:', 'postgresql:'].includes(parsed.protocol)) {
+    throw new AgentError('usage', 'the target URL is not a postgresql:// URL');
+  }
+  const env: Record<string, string> = {
+    PGHOST: decodeURIComponent(parsed.hostname),
+    PGPORT: parsed.port || '5432',
+    PGDATABASE:
+      decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
+  };
+  if (parsed.username) env.PGUSER = decodeURIComponent(parsed.username);
+  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
+  const sslmode = parsed.searchParams.get('sslmode');
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return env;
+}
+
+/** Connects through the libpq environment and reads the server's version. */
+export async function readServerInfo(
+  env: NodeJS.ProcessEnv = process.env,
+  database?: string,
+): Promise<ServerInfo> {
+  const client = await connect(env, database);
   try {
     const { rows } = await client.query(
       "select current_setting('server_version_num') as num, current_setting('server_version') as version",

@@ -17,6 +17,8 @@ export type AgentErrorCode =
   | 'storage'
   | 'dump'
   | 'interrupted'
+  | 'verification'
+  | 'restore'
   | 'internal';
 
 const EXIT_FOR: Record<AgentErrorCode, number> = {
@@ -27,6 +29,8 @@ const EXIT_FOR: Record<AgentErrorCode, number> = {
   storage: EXIT_CODES.storage,
   dump: EXIT_CODES.other,
   interrupted: EXIT_CODES.other,
+  verification: EXIT_CODES.verification,
+  restore: EXIT_CODES.other,
   internal: EXIT_CODES.other,
 };
 

@@ -79,3 +79,28 @@ export function chooseClient(
       `or add its bin directory to dbBackups.local.pgBinDirs / BACKLOT_PG_BIN_DIRS; found: ${found}`,
   );
 }
+
+/**
+ * pg_restore must be at least as new as the pg_dump that wrote the archive; among those, the
+ * target server's own major is preferred (its SET commands all exist there).
+ */
+export function chooseRestoreClient(
+  clients: PgClient[],
+  archive: { major: number },
+  server: { major: number; version: string },
+): PgClient {
+  const readable = clients.filter(c => c.major >= archive.major);
+  const exact = readable.find(c => c.major === server.major);
+  if (exact) return exact;
+  const nearest = readable.sort((a, b) => a.major - b.major)[0];
+  if (nearest) return nearest;
+  throw new AgentError(
+    'no_client',
+    `no pg_restore that reads archives of pg_dump ${
+      archive.major
+    }: install postgresql-client-${Math.max(archive.major, server.major)} ` +
+      `or add its bin directory to BACKLOT_PG_BIN_DIRS; found: ${
+        clients.map(c => c.major).join(', ') || 'none'
+      }`,
+  );
+}

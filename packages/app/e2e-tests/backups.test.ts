@@ -11,6 +11,10 @@ test('a database is backed up from its Backups tab', async ({
 }) => {
   await page.goto('/');
   await page.getByRole('button', { name: 'Enter' }).click();
+  // signed in once the sidebar shows; the guest session then survives a reload
+  await expect(
+    page.getByRole('link', { name: 'Catalog' }).first(),
+  ).toBeVisible();
 
   await page.goto('/catalog/default/resource/orders-db');
   await page.getByRole('link', { name: 'Backups', exact: true }).click();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readServerInfo } from '../connection';
+import { DumpSnapshot } from '../snapshot';
 import { AgentError } from '../errors';
 import { Reporter } from '../events';
 import { chooseClient, findClients } from '../pgClients';
@@ -109,6 +110,7 @@ export async function dump(
 ) {
   const runId = options.runId ?? randomUUID();
   const startedAt = new Date();
+  let snapshot: DumpSnapshot | undefined;
   let versions: { serverVersion: string | null; pgDumpVersion: string | null } =
     {
       serverVersion: null,
@@ -137,12 +139,17 @@ export async function dump(
     });
 
     await store.check();
+    snapshot = await DumpSnapshot.open();
+    // Counted on a second connection in the dump's own snapshot, while pg_dump runs.
+    const tablesCounted = snapshot.rowCounts();
+    tablesCounted.catch(() => {});
     const writer = await store.openWriter(dumpKey);
     // The connection (password included) reaches pg_dump through its environment only.
-    const child = spawn(pgDump, ['--format=custom', '--no-password'], {
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      pgDump,
+      ['--format=custom', '--no-password', `--snapshot=${snapshot.id}`],
+      { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const onAbort = () => child.kill('SIGTERM');
     signal.addEventListener('abort', onAbort);
     let stderr = '';
@@ -182,6 +189,18 @@ export async function dump(
       await writer.abort();
       throw failure;
     }
+    let tables: Record<string, number>;
+    try {
+      tables = await tablesCounted;
+    } catch (error) {
+      await writer.abort();
+      throw new AgentError(
+        'dump',
+        `counting rows in the dump's snapshot failed: ${
+          (error as Error).message
+        }`,
+      );
+    }
     await writer.commit();
 
     const bytes = counter.bytes();
@@ -197,6 +216,7 @@ export async function dump(
       bytes,
       sha256,
       dumpKey: store.keyOf(dumpKey),
+      tables,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
     };
@@ -244,5 +264,7 @@ export async function dump(
       error: { code: agentError.code, message: agentError.message },
     });
     throw agentError;
+  } finally {
+    await snapshot?.close();
   }
 }

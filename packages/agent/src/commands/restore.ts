@@ -1,0 +1,114 @@
+import { fileURLToPath } from 'node:url';
+import { connect, libpqEnvFromUrl, readServerInfo } from '../connection';
+import { AgentError } from '../errors';
+import { Reporter } from '../events';
+import { readManifest } from '../manifest';
+import { chooseRestoreClient, findClients } from '../pgClients';
+import { restoreArchive } from '../restoreArchive';
+
+export interface RestoreOptions {
+  from: string;
+  targetUrl?: string;
+  jobs?: string;
+  create?: boolean;
+}
+
+/** The target's libpq environment: --target-url if given, else the agent's own. */
+export function targetEnv(targetUrl?: string): NodeJS.ProcessEnv {
+  return targetUrl
+    ? { ...process.env, ...libpqEnvFromUrl(targetUrl) }
+    : process.env;
+}
+
+export function parseJobs(jobs?: string): number {
+  const n = Number(jobs ?? 1);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new AgentError(
+      'usage',
+      `--jobs "${jobs}" is not a whole number from 1 to 64`,
+    );
+  }
+  return n;
+}
+
+/** Fails unless `database` holds no user relations: a restore never mixes with existing data. */
+export async function assertEmpty(env: NodeJS.ProcessEnv, database: string) {
+  const client = await connect(env, database);
+  try {
+    const { rows } = await client.query(`
+      select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'`);
+    if (rows[0].n > 0) {
+      throw new AgentError(
+        'restore',
+        `database "${database}" is not empty (${rows[0].n} relations): restore into an empty or new database (--create with a new name)`,
+      );
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function createDatabaseIfMissing(
+  env: NodeJS.ProcessEnv,
+  database: string,
+) {
+  const client = await connect(env, 'postgres');
+  try {
+    const { rows } = await client.query(
+      'select 1 from pg_database where datname = $1',
+      [database],
+    );
+    if (!rows.length) {
+      await client.query(
+        `create database ${client.escapeIdentifier(database)}`,
+      );
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Restores a committed dump into an empty (or, with --create, new) database. */
+export async function restore(options: RestoreOptions, reporter: Reporter) {
+  const jobs = parseJobs(options.jobs);
+  if (!options.from.startsWith('file://')) {
+    throw new AgentError(
+      'usage',
+      `restoring from ${options.from} is not supported yet; use a file:// artifact`,
+    );
+  }
+  const manifest = await readManifest(options.from);
+  const env = targetEnv(options.targetUrl);
+  const database = env.PGDATABASE || 'postgres';
+  if (options.create) await createDatabaseIfMissing(env, database);
+  const server = await readServerInfo(env);
+  if (server.major < manifest.server.major) {
+    throw new AgentError(
+      'restore',
+      `refusing to restore a dump of PostgreSQL ${manifest.server.version} into PostgreSQL ${server.version}: ` +
+        `dumps do not load into an older major; restore into a server of major ${manifest.server.major} or newer`,
+    );
+  }
+  await assertEmpty(env, database);
+  const client = chooseRestoreClient(
+    await findClients(),
+    manifest.pgDump,
+    server,
+  );
+  reporter.log(
+    `restoring ${options.from} into "${database}" on PostgreSQL ${server.version} with pg_restore ${client.version}`,
+  );
+  const { ignoredErrors } = await restoreArchive({
+    client,
+    archive: fileURLToPath(options.from),
+    database,
+    env,
+    serverMajor: server.major,
+    jobs,
+    reporter,
+  });
+  for (const line of ignoredErrors)
+    reporter.log(`ignored a harmless error: ${line}`);
+  return { manifest, server, client, database };
+}

@@ -1,0 +1,56 @@
+import fsp from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { AgentError } from './errors';
+
+/** The commit marker written beside each dump. */
+export interface Manifest {
+  formatVersion: 1;
+  entityRef: string;
+  runId: string;
+  server: { version: string; major: number };
+  pgDump: { version: string; major: number; path: string };
+  format: 'custom';
+  compression: string;
+  bytes: number;
+  sha256: string;
+  dumpKey: string;
+  /** Rows per table, counted in the snapshot the dump was taken in. */
+  tables?: Record<string, number>;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export function manifestUrlOf(dumpUrl: string): string {
+  if (!dumpUrl.endsWith('.dump')) {
+    throw new AgentError(
+      'usage',
+      `--from "${dumpUrl}" must be the URL of a .dump`,
+    );
+  }
+  return `${dumpUrl.slice(0, -'.dump'.length)}.manifest.json`;
+}
+
+/** Reads the manifest of a dump; without it there is no backup to restore or verify. */
+export async function readManifest(dumpUrl: string): Promise<Manifest> {
+  const url = manifestUrlOf(dumpUrl);
+  if (!url.startsWith('file://')) {
+    throw new AgentError(
+      'usage',
+      `reading ${url} is not supported yet; use a file:// artifact`,
+    );
+  }
+  try {
+    return JSON.parse(await fsp.readFile(fileURLToPath(url), 'utf8'));
+  } catch (error: any) {
+    if (error?.code === 'ENOENT') {
+      throw new AgentError(
+        'verification',
+        `${url} does not exist: the dump was never committed, so it is not a backup`,
+      );
+    }
+    throw new AgentError(
+      'storage',
+      `cannot read ${url}: ${error?.message ?? error}`,
+    );
+  }
+}

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { AgentError } from './errors';
+import { Reporter } from './events';
+import { PgClient } from './pgClients';
+
+/**
+ * Errors pg_restore reports that do not touch the data: a newer pg_restore sets parameters an
+ * older server does not know.
+ */
+function isHarmless(line: string, serverMajor: number) {
+  return (
+    serverMajor < 17 &&
+    /unrecognized configuration parameter "transaction_timeout"/.test(line)
+  );
+}
+
+/**
+ * Runs pg_restore of `archive` (a file) into `database`. Exit 1 with "errors ignored on restore"
+ * is a failure unless every error is a known harmless one.
+ */
+export async function restoreArchive(options: {
+  client: PgClient;
+  archive: string;
+  database: string;
+  env: NodeJS.ProcessEnv;
+  serverMajor: number;
+  jobs: number;
+  reporter: Reporter;
+}): Promise<{ ignoredErrors: string[] }> {
+  const pgRestore = path.join(options.client.dir, 'pg_restore');
+  const args = ['--no-password', '--no-owner', `--dbname=${options.database}`];
+  if (options.jobs > 1) args.push(`--jobs=${options.jobs}`);
+  args.push(options.archive);
+  const child = spawn(pgRestore, args, {
+    env: options.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+    for (const line of chunk.split('\n').filter(Boolean))
+      options.reporter.log(`pg_restore: ${line}`);
+  });
+  const exit = await new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>(resolve => child.on('close', (code, signal) => resolve({ code, signal })));
+  const errors = stderr
+    .split('\n')
+    .filter(
+      line =>
+        /error:|ERROR:/.test(line) && !/errors ignored on restore/.test(line),
+    );
+  const harmful = errors.filter(line => !isHarmless(line, options.serverMajor));
+  if (exit.signal || (exit.code !== 0 && (harmful.length || !errors.length))) {
+    const detail = (harmful.length ? harmful : stderr.trim().split('\n'))
+      .slice(-3)
+      .join(' | ');
+    throw new AgentError(
+      'restore',
+      `pg_restore into "${options.database}" failed (${
+        exit.signal ?? `exit ${exit.code}`
+      }): ${detail || 'no message'}`,
+    );
+  }
+  return {
+    ignoredErrors: errors.filter(line => isHarmless(line, options.serverMajor)),
+  };
+}

@@ -1,0 +1,51 @@
+import { Client } from 'pg';
+import { connect } from './connection';
+
+/**
+ * A repeatable-read transaction whose snapshot pg_dump shares (`--snapshot`), so the row counts
+ * recorded in the manifest describe exactly the data in the dump.
+ */
+export class DumpSnapshot {
+  private constructor(private readonly client: Client, readonly id: string) {}
+
+  static async open(): Promise<DumpSnapshot> {
+    const client = await connect();
+    await client.query(
+      'begin transaction isolation level repeatable read, read only',
+    );
+    const { rows } = await client.query('select pg_export_snapshot() as id');
+    return new DumpSnapshot(client, rows[0].id);
+  }
+
+  /** Rows per user table, keyed by quoted schema.table. */
+  async rowCounts(): Promise<Record<string, number>> {
+    return countRows(this.client);
+  }
+
+  async close() {
+    await this.client.query('commit').catch(() => {});
+    await this.client.end().catch(() => {});
+  }
+}
+
+/** Rows per user table of the database `client` is connected to. */
+export async function countRows(
+  client: Client,
+): Promise<Record<string, number>> {
+  const { rows: tables } = await client.query(`
+    select format('%I.%I', n.nspname, c.relname) as name
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where c.relkind in ('r', 'p')
+      and n.nspname not in ('pg_catalog', 'information_schema')
+      and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
+      and not c.relispartition
+    order by 1`);
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    const { rows } = await client.query(
+      `select count(*)::bigint as n from ${name}`,
+    );
+    counts[name] = Number(rows[0].n);
+  }
+  return counts;
+}

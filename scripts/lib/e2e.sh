@@ -16,7 +16,8 @@ chmod 600 .testbed/app-config.demo.yaml
 setsid yarn start --config "$BACKLOT_ROOT/app-config.yaml" --config "$BACKLOT_ROOT/.testbed/app-config.demo.yaml" \
   > .testbed/portal.log 2>&1 &
 portal=$!
-trap 'kill -- -$portal 2>/dev/null; wait $portal 2>/dev/null' EXIT
+stop_portal() { kill -- -"$portal" 2>/dev/null || true; wait "$portal" 2>/dev/null || true; }
+trap stop_portal EXIT
 
 log "waiting for the portal (log: .testbed/portal.log)"
 for i in $(seq 1 180); do
@@ -26,4 +27,8 @@ for i in $(seq 1 180); do
   if ! kill -0 $portal 2>/dev/null; then tail -n 40 .testbed/portal.log >&2; exit 1; fi
   sleep 2
 done
-PLAYWRIGHT_URL=http://localhost:3000 yarn playwright test
+status=0
+PLAYWRIGHT_URL=http://localhost:3000 yarn playwright test || status=$?
+trap - EXIT
+stop_portal
+exit "$status"

@@ -26,6 +26,12 @@ export interface Config {
       };
     };
 
+    /**
+     * pg_dump compression for databases without backlot.dev/compression: zstd[:N], lz4[:N], gzip[:N]
+     * or none. Absent: zstd:3 where pg_dump is 16 or newer, gzip:1 otherwise.
+     */
+    compression?: string;
+
     /** Where artifacts go. The embedded default is a folder next to the backend. */
     storage?: {
       /** @default filesystem */

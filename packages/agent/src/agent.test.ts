@@ -132,12 +132,72 @@ describe('backlot-agent dump', () => {
     });
     expect(manifest.server.major).toBe(16);
     expect(manifest.pgDump.major).toBe(17);
-    expect(filesUnder(dir).sort()).toEqual(
-      [
-        run.result.key,
-        run.result.key.replace('.dump', '.manifest.json'),
-      ].sort(),
+    expect(manifest.compression).toBe('zstd:3'); // the default where pg_dump is 16+
+    expect(manifest.tables).toEqual({ 'public.t': 200000 });
+    expect(manifest.globalsKey).toBe(
+      run.result.key.replace('.dump', '.globals.sql'),
     );
+    const roles = fs.readFileSync(path.join(dir, manifest.globalsKey), 'utf8');
+    expect(roles).toContain('CREATE ROLE postgres');
+    expect(roles).not.toMatch(/PASSWORD '/);
+    expect(filesUnder(dir).sort()).toEqual(
+      ['.dump', '.manifest.json', '.globals.sql']
+        .map(ext => run.result.key.replace('.dump', ext))
+        .sort(),
+    );
+  });
+
+  it.each([
+    [16, 'lz4:1', 'lz4:1'],
+    [16, 'gzip', 'gzip'],
+    [16, 'none', 'none'],
+    [15, 'gzip:6', 'gzip:6'],
+    [15, undefined, 'gzip:1'],
+  ])(
+    'dumps PostgreSQL %i with --compress %s into an archive pg_restore reads',
+    async (major, spec, recorded) => {
+      const dir = tmp();
+      const args = [
+        'dump',
+        '--to',
+        pathToFileURL(dir).href,
+        '--entity',
+        'default/c',
+        '--events',
+        '--no-globals',
+      ];
+      if (spec) args.push('--compress', spec);
+      const run = await runAgent(args, libpq(major, 'backlot_agent_it'));
+      expect(run.code).toBe(EXIT_CODES.ok);
+      const manifest = JSON.parse(
+        fs.readFileSync(fileURLToPath(run.result.manifest), 'utf8'),
+      );
+      expect(manifest.compression).toBe(recorded);
+      expect(manifest.globalsKey).toBeNull();
+      const verified = await runAgent(
+        ['verify', '--from', run.result.location],
+        libpq(major, 'postgres'),
+      );
+      expect(verified.code).toBe(EXIT_CODES.ok);
+    },
+  );
+
+  it('refuses zstd where pg_dump is older than 16, saying what to use', async () => {
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        pathToFileURL(tmp()).href,
+        '--entity',
+        'default/c',
+        '--events',
+        '--compress',
+        'zstd',
+      ],
+      libpq(15, 'backlot_agent_it'),
+    );
+    expect(run.code).toBe(EXIT_CODES.usage);
+    expect(run.result.error.message).toContain('needs pg_dump 16 or newer');
   });
 
   it('exits 3 on a wrong password, naming the user and never the password', async () => {

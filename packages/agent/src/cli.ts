@@ -14,9 +14,7 @@ import { createReporter, Reporter } from './events';
 async function runArtifactCommand(
   from: string,
   events: boolean,
-  work: (
-    reporter: Reporter,
-  ) => Promise<{
+  work: (reporter: Reporter) => Promise<{
     manifest: {
       bytes: number;
       sha256: string;
@@ -86,6 +84,14 @@ program
     'the catalog entity the dump belongs to',
   )
   .option('--run-id <id>', 'id of the run (default: a new UUID)')
+  .option(
+    '--no-globals',
+    'do not store the roles (pg_dumpall --roles-only) beside the dump',
+  )
+  .option(
+    '--compress <spec>',
+    'zstd[:N], lz4[:N], gzip[:N] or none (default: zstd:3 with pg_dump 16+, else gzip:1)',
+  )
   .option('--events', 'print NDJSON events on stdout')
   .action(async opts => {
     const reporter = createReporter({ events: Boolean(opts.events) });

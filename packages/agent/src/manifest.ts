@@ -16,6 +16,8 @@ export interface Manifest {
   dumpKey: string;
   /** Rows per table, counted in the snapshot the dump was taken in. */
   tables?: Record<string, number>;
+  /** Roles of the cluster (pg_dumpall --roles-only, without passwords), or null with --no-globals. */
+  globalsKey?: string | null;
   startedAt: string;
   finishedAt: string;
 }

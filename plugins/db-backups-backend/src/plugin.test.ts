@@ -77,6 +77,22 @@ describe('db-backups backend, end to end with real servers and the real agent', 
       databaseEntity('unknown-connection-db', {
         'backlot.dev/connection': 'nope',
       }),
+      databaseEntity('lz4-db', {
+        'backlot.dev/connection': 'pg17',
+        'backlot.dev/compression': 'lz4:1',
+      }),
+      databaseEntity('bad-compression-db', {
+        'backlot.dev/connection': 'pg17',
+        'backlot.dev/compression': 'brotli',
+      }),
+      databaseEntity('secret-only-db', {
+        'backlot.dev/connection-secret': 'db/orders',
+      }),
+      databaseEntity('bad-timezone-db', {
+        'backlot.dev/connection': 'pg15',
+        'backlot.dev/backup-schedule': '@daily',
+        'backlot.dev/backup-timezone': 'Mars/Olympus',
+      }),
       {
         apiVersion: 'backstage.io/v1alpha1',
         kind: 'Component',
@@ -189,6 +205,27 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     expect(await rowCounts(target)).toEqual(await rowCounts(sources[16].url));
   });
 
+  it('dumps with the compression its annotation asks for', async () => {
+    const run = await backup('lz4-db');
+    expect(run.status).toBe('succeeded');
+    const manifest = JSON.parse(
+      fs.readFileSync(
+        fileURLToPath(run.artifact!.location).replace(
+          /\.dump$/,
+          '.manifest.json',
+        ),
+        'utf8',
+      ),
+    );
+    expect(manifest.compression).toBe('lz4:1');
+    const bad = await request(server).get(
+      '/api/db-backups/entities/default/bad-compression-db/status',
+    );
+    expect(bad.body.problems).toEqual([
+      expect.objectContaining({ annotation: 'backlot.dev/compression' }),
+    ]);
+  });
+
   it('fails a run with a wrong password with a message that says so, and leaks no password', async () => {
     const run = await backup('wrong-password-db');
     expect(run.status).toBe('failed');
@@ -241,7 +278,9 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     expect(badZone.body.problems).toEqual([
       {
         annotation: 'backlot.dev/backup-timezone',
-        message: expect.stringContaining('"Mars/Olympus" is not an IANA time zone'),
+        message: expect.stringContaining(
+          '"Mars/Olympus" is not an IANA time zone',
+        ),
       },
     ]);
     expect(badZone.body.nextRunAt).toBeNull();

@@ -7,3 +7,4 @@ export const TIMEZONE_ANNOTATION = 'backlot.dev/backup-timezone';
 export const RETENTION_ANNOTATION = 'backlot.dev/retention';
 export const ENVIRONMENT_ANNOTATION = 'backlot.dev/environment';
 export const MIRROR_FROM_ANNOTATION = 'backlot.dev/mirror-from';
+export const COMPRESSION_ANNOTATION = 'backlot.dev/compression';

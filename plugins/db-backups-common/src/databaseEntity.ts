@@ -1,5 +1,6 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import {
+  COMPRESSION_ANNOTATION,
   CONNECTION_ANNOTATION,
   CONNECTION_SECRET_ANNOTATION,
   ENVIRONMENT_ANNOTATION,
@@ -21,6 +22,8 @@ export interface DatabaseSettings {
   /** Absent: manual backups only. */
   schedule?: BackupSchedule;
   retention?: string;
+  /** pg_dump compression, `zstd[:N]`, `lz4[:N]`, `gzip[:N]` or `none`; absent = the agent's default. */
+  compression?: string;
   environment?: string;
   /** No mirror or restore may overwrite a production database. */
   production: boolean;
@@ -32,6 +35,9 @@ export interface DatabaseSettingsResult {
   problems: AnnotationProblem[];
 }
 
+const COMPRESSION_PATTERN =
+  /^(none|zstd(:\d{1,2})?|lz4(:\d{1,2})?|gzip(:\d)?)$/;
+
 const RETENTION_PATTERN =
   /^(keep=\d+|\d+d|((daily|weekly|monthly)=\d+)(,(daily|weekly|monthly)=\d+)*)$/;
 
@@ -41,7 +47,11 @@ const RETENTION_PATTERN =
  */
 export function readDatabaseSettings(
   entity: Entity,
-  options: { defaultSchedule?: string; defaultTimezone?: string } = {},
+  options: {
+    defaultSchedule?: string;
+    defaultTimezone?: string;
+    defaultCompression?: string;
+  } = {},
 ): DatabaseSettingsResult {
   const annotations = entity.metadata.annotations ?? {};
   const problems: AnnotationProblem[] = [];
@@ -92,6 +102,15 @@ export function readDatabaseSettings(
     });
   }
 
+  const compression =
+    annotations[COMPRESSION_ANNOTATION]?.trim() || options.defaultCompression;
+  if (compression && !COMPRESSION_PATTERN.test(compression)) {
+    problems.push({
+      annotation: COMPRESSION_ANNOTATION,
+      message: `"${compression}" is not a compression; use zstd[:1-22], lz4[:1-12], gzip[:1-9] or none`,
+    });
+  }
+
   const environment =
     annotations[ENVIRONMENT_ANNOTATION]?.trim() ||
     (typeof entity.spec?.lifecycle === 'string'
@@ -110,6 +129,9 @@ export function readDatabaseSettings(
       connectionSecret,
       schedule,
       retention,
+      compression: problems.some(p => p.annotation === COMPRESSION_ANNOTATION)
+        ? undefined
+        : compression,
       environment,
       production: environment === 'production',
       mirrorFrom,

@@ -5,6 +5,13 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readServerInfo } from '../connection';
 import { DumpSnapshot } from '../snapshot';
+import { dumpRoles } from '../globals';
+import {
+  defaultCompression,
+  describeCompression,
+  parseCompression,
+  pgDumpCompressArg,
+} from '../compression';
 import { AgentError } from '../errors';
 import { Reporter } from '../events';
 import { chooseClient, findClients } from '../pgClients';
@@ -14,6 +21,9 @@ export interface DumpOptions {
   to: string;
   entity: string;
   runId?: string;
+  compress?: string;
+  /** commander's --no-globals sets this to false */
+  globals?: boolean;
 }
 
 /** `<namespace>/<name>/<yyyy>/<mm>/<dd>/<runId>`: one folder per entity and day (UTC). */
@@ -119,14 +129,20 @@ export async function dump(
 
   try {
     const base = artifactBase(options.entity, runId, startedAt);
+    const requested = options.compress
+      ? parseCompression(options.compress)
+      : undefined;
     const store = openStore(options.to);
     const dumpKey = `${base}.dump`;
     const manifestKey = `${base}.manifest.json`;
+    const globalsKey = `${base}.globals.sql`;
     const server = await readServerInfo();
     versions.serverVersion = server.version;
     const client = chooseClient(await findClients(), server);
     versions = { serverVersion: server.version, pgDumpVersion: client.version };
     const pgDump = path.join(client.dir, 'pg_dump');
+    const compression = requested ?? defaultCompression(client.major);
+    const compressArg = pgDumpCompressArg(compression, client.major);
     reporter.log(`server ${server.version}, using ${pgDump} ${client.version}`);
     reporter.event({
       type: 'start',
@@ -147,7 +163,12 @@ export async function dump(
     // The connection (password included) reaches pg_dump through its environment only.
     const child = spawn(
       pgDump,
-      ['--format=custom', '--no-password', `--snapshot=${snapshot.id}`],
+      [
+        '--format=custom',
+        compressArg,
+        '--no-password',
+        `--snapshot=${snapshot.id}`,
+      ],
       { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const onAbort = () => child.kill('SIGTERM');
@@ -203,6 +224,17 @@ export async function dump(
     }
     await writer.commit();
 
+    let globals: string | undefined;
+    if (options.globals !== false) {
+      try {
+        await store.putSmall(globalsKey, await dumpRoles(client));
+        globals = store.keyOf(globalsKey);
+      } catch (error) {
+        await store.remove(dumpKey);
+        throw error;
+      }
+    }
+
     const bytes = counter.bytes();
     const sha256 = counter.sha256();
     const manifest = {
@@ -212,11 +244,12 @@ export async function dump(
       server: { version: server.version, major: server.major },
       pgDump: { version: client.version, major: client.major, path: pgDump },
       format: 'custom',
-      compression: 'gzip',
+      compression: describeCompression(compression),
       bytes,
       sha256,
       dumpKey: store.keyOf(dumpKey),
       tables,
+      globalsKey: globals ?? null,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
     };
@@ -228,6 +261,7 @@ export async function dump(
     } catch (error) {
       // a dump without its manifest is not a backup: do not leave one behind
       await store.remove(dumpKey);
+      if (globals) await store.remove(globalsKey);
       throw error;
     }
     reporter.log(

@@ -60,6 +60,7 @@ export class DatabaseCatalog {
     const { settings, problems } = readDatabaseSettings(entity, {
       defaultSchedule: this.config.defaultCron,
       defaultTimezone: this.config.defaultTimezone,
+      defaultCompression: this.config.defaultCompression,
     });
     if (!settings.connection && settings.connectionSecret) {
       problems.push({

@@ -25,6 +25,7 @@ export interface DbBackupsConfig {
   concurrency: number;
   defaultCron?: string;
   defaultTimezone: string;
+  defaultCompression?: string;
   tickFrequency: HumanDuration;
   catalogSyncFrequency: HumanDuration;
 }
@@ -71,6 +72,7 @@ export function readDbBackupsConfig(root: Config): DbBackupsConfig {
       config?.getOptionalBoolean('local.searchSystemBinDirs') ?? true,
     concurrency: config?.getOptionalNumber('local.concurrency') ?? 2,
     defaultCron: config?.getOptionalString('schedule.defaultCron'),
+    defaultCompression: config?.getOptionalString('compression'),
     defaultTimezone:
       config?.getOptionalString('schedule.defaultTimezone') ?? 'UTC',
     tickFrequency: config

@@ -33,6 +33,7 @@ export class LocalRunner implements Runner {
         '--run-id',
         run.id,
         '--events',
+        ...(request.compression ? ['--compress', request.compression] : []),
       ],
       env: {
         ...libpqEnv(request.connection),

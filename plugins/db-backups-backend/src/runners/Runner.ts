@@ -10,6 +10,8 @@ export interface RunStartInfo {
 export interface BackupRequest {
   run: Run;
   connection: ConnectionConfig;
+  /** pg_dump compression from the entity or the config; absent = the agent's default. */
+  compression?: string;
   onStart(info: RunStartInfo): Promise<void>;
   onProgress(progress: { bytes: number }): Promise<void>;
 }

@@ -121,6 +121,7 @@ export class RunService {
       const outcome = await runner.backup({
         run,
         connection,
+        compression: database.settings.compression,
         onStart: info => runs.recordVersions(run.id, info),
         onProgress: progress => runs.recordProgress(run.id, progress),
       });

@@ -32,6 +32,15 @@ export interface Config {
      */
     compression?: string;
 
+    /** Verify runs: checksum and archive listing, and with a scratch server a real restore. */
+    verify?: {
+      /**
+       * A connection in dbBackups.connections whose server may hold throw-away databases
+       * (backlot_verify_*; the user needs CREATEDB). Without it, verify checks sha256 and pg_restore --list only.
+       */
+      scratchConnection?: string;
+    };
+
     /** Where artifacts go. The embedded default is a folder next to the backend. */
     storage?: {
       /** @default filesystem */

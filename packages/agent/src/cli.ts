@@ -136,6 +136,10 @@ program
     '--scratch-url <url>',
     'postgresql:// URL of a server where a throw-away database may be created',
   )
+  .option(
+    '--scratch',
+    'restore into a throw-away database on the server of the libpq environment',
+  )
   .option('--events', 'print NDJSON events on stdout')
   .action(opts =>
     runArtifactCommand(opts.from, Boolean(opts.events), reporter =>

@@ -114,6 +114,7 @@ describe('db-backups backend, end to end with real servers and the real agent', 
                 pgBinDirs: Object.values(pgBin),
                 searchSystemBinDirs: false,
               },
+              verify: { scratchConnection: 'pg18' },
             },
           },
         }),
@@ -224,6 +225,55 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     expect(bad.body.problems).toEqual([
       expect.objectContaining({ annotation: 'backlot.dev/compression' }),
     ]);
+  });
+
+  it('verifies a backup by restoring it into a scratch database, and shows it as verified', async () => {
+    const backupRun = await backup('pg15-db');
+    const res = await request(server)
+      .post('/api/db-backups/runs')
+      .send({
+        entityRef: 'resource:default/pg15-db',
+        kind: 'verify',
+        runId: backupRun.id,
+      });
+    expect(res.status).toBe(202);
+    const verifyRun = await waitForRun(server, res.body.id);
+    expect(verifyRun).toMatchObject({
+      kind: 'verify',
+      status: 'succeeded',
+      sha256: backupRun.sha256,
+      artifact: backupRun.artifact,
+      error: null,
+    });
+    const status = await request(server).get(
+      '/api/db-backups/entities/default/pg15-db/status',
+    );
+    expect(status.body.lastVerified.id).toBe(verifyRun.id);
+  });
+
+  it('fails the verify run of a corrupted artifact, and refuses to verify what was never backed up', async () => {
+    const backupRun = await backup('pg17-db');
+    const file = fileURLToPath(backupRun.artifact!.location);
+    const bytes = fs.readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    const res = await request(server)
+      .post('/api/db-backups/runs')
+      .send({ entityRef: 'resource:default/pg17-db', kind: 'verify' });
+    const verifyRun = await waitForRun(server, res.body.id);
+    expect(verifyRun.status).toBe('failed');
+    expect(verifyRun.error).toContain('the artifact is corrupted');
+
+    const never = await request(server)
+      .post('/api/db-backups/runs')
+      .send({
+        entityRef: 'resource:default/wrong-password-db',
+        kind: 'verify',
+      });
+    expect(never.status).toBe(400);
+    expect(never.body.error.message).toContain(
+      'no successful backup to verify',
+    );
   });
 
   it('fails a run with a wrong password with a message that says so, and leaks no password', async () => {

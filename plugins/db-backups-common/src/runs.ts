@@ -73,5 +73,7 @@ export interface EntityBackupStatus {
   nextRunAt: string | null;
   lastSuccess: Run | null;
   lastRun: Run | null;
+  /** The newest verify run that restored a backup and found it whole. */
+  lastVerified: Run | null;
   problems: AnnotationProblem[];
 }

@@ -19,6 +19,8 @@ const run = promisify(execFile);
 export interface VerifyOptions {
   from: string;
   scratchUrl?: string;
+  /** Use the libpq environment's server for the scratch database (keeps passwords out of argv). */
+  scratch?: boolean;
 }
 
 async function checkSha256(file: string, manifest: Manifest) {
@@ -43,10 +45,9 @@ async function checkSha256(file: string, manifest: Manifest) {
 async function checkScratchRestore(
   file: string,
   manifest: Manifest,
-  scratchUrl: string,
+  env: NodeJS.ProcessEnv,
   reporter: Reporter,
 ) {
-  const env = targetEnv(scratchUrl);
   const server = await readServerInfo(env);
   if (server.major < manifest.server.major) {
     throw new AgentError(
@@ -140,7 +141,13 @@ export async function verify(options: VerifyOptions, reporter: Reporter) {
       ).trim()}`,
     );
   }
-  if (options.scratchUrl)
-    await checkScratchRestore(file, manifest, options.scratchUrl, reporter);
+  if (options.scratchUrl || options.scratch) {
+    await checkScratchRestore(
+      file,
+      manifest,
+      targetEnv(options.scratchUrl),
+      reporter,
+    );
+  }
   return { manifest };
 }

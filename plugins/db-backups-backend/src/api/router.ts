@@ -68,9 +68,11 @@ const listRunsQuery = z.object({
 
 const createRunBody = z.object({
   entityRef: z.string({ required_error: 'required' }).min(1),
-  kind: z.literal('backup', {
-    errorMap: () => ({ message: 'only "backup" can be started here' }),
+  kind: z.enum(['backup', 'verify'], {
+    errorMap: () => ({ message: 'must be "backup" or "verify"' }),
   }),
+  /** verify: the backup run to verify; default the newest successful one. */
+  runId: z.string().uuid().optional(),
 });
 
 export async function createRouter(
@@ -139,7 +141,7 @@ export async function createRouter(
     const body = parse(createRunBody, req.body);
     const entityRef = normalizeEntityRef(body.entityRef);
     const auditorEvent = await auditor.createEvent({
-      eventId: 'backup-start',
+      eventId: `${body.kind}-start`,
       severityLevel: 'medium',
       request: req,
       meta: { entityRef, kind: body.kind },
@@ -152,6 +154,39 @@ export async function createRouter(
           `${entityRef} is not a database entity in the catalog`,
         );
       }
+      const principal = credentials.principal as {
+        type: string;
+        userEntityRef?: string;
+        subject?: string;
+      };
+      const requester = {
+        trigger:
+          principal.type === 'user' ? ('manual' as const) : ('api' as const),
+        requestedBy: principal.userEntityRef ?? principal.subject,
+      };
+      if (body.kind === 'verify') {
+        const backup = body.runId
+          ? await runs.getRun(body.runId)
+          : await runs.latestRun(entityRef, { status: 'succeeded' });
+        if (
+          !backup?.artifact ||
+          backup.kind !== 'backup' ||
+          backup.status !== 'succeeded' ||
+          backup.entityRef !== entityRef
+        ) {
+          throw new InputError(
+            body.runId
+              ? `runId: ${body.runId} is not a successful backup of ${entityRef}`
+              : `${entityRef} has no successful backup to verify yet`,
+          );
+        }
+        const run = await runService.requestVerify({ backup, ...requester });
+        await auditorEvent.success({
+          meta: { runId: run.id, backupRunId: backup.id },
+        });
+        res.status(202).json({ id: run.id });
+        return;
+      }
       if (database.problems.length) {
         throw new InputError(
           `${entityRef} cannot be backed up until its annotations are fixed: ${database.problems
@@ -159,16 +194,7 @@ export async function createRouter(
             .join('; ')}`,
         );
       }
-      const principal = credentials.principal as {
-        type: string;
-        userEntityRef?: string;
-        subject?: string;
-      };
-      const run = await runService.requestBackup({
-        entityRef,
-        trigger: principal.type === 'user' ? 'manual' : 'api',
-        requestedBy: principal.userEntityRef ?? principal.subject,
-      });
+      const run = await runService.requestBackup({ entityRef, ...requester });
       await auditorEvent.success({ meta: { runId: run!.id } });
       res.status(202).json({ id: run!.id });
     } catch (error) {
@@ -205,8 +231,14 @@ export async function createRouter(
       timezone:
         schedule?.timezone ?? database.settings.schedule?.timezone ?? 'UTC',
       nextRunAt,
-      lastSuccess: (await runs.latestRun(entityRef, 'succeeded')) ?? null,
+      lastSuccess:
+        (await runs.latestRun(entityRef, { status: 'succeeded' })) ?? null,
       lastRun: (await runs.latestRun(entityRef)) ?? null,
+      lastVerified:
+        (await runs.latestRun(entityRef, {
+          status: 'succeeded',
+          kind: 'verify',
+        })) ?? null,
       problems: database.problems,
     };
     res.json(status);

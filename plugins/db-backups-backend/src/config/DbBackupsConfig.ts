@@ -26,6 +26,8 @@ export interface DbBackupsConfig {
   defaultCron?: string;
   defaultTimezone: string;
   defaultCompression?: string;
+  /** Server for the scratch restores of verify runs. */
+  scratchConnection?: ConnectionConfig;
   tickFrequency: HumanDuration;
   catalogSyncFrequency: HumanDuration;
 }
@@ -62,7 +64,15 @@ export function readDbBackupsConfig(root: Config): DbBackupsConfig {
     config?.getOptionalString('storage.filesystem.path') ?? './backups',
   );
 
+  const scratchName = config?.getOptionalString('verify.scratchConnection');
+  if (scratchName && !connections.has(scratchName)) {
+    throw new Error(
+      `dbBackups.verify.scratchConnection "${scratchName}" is not a connection in dbBackups.connections`,
+    );
+  }
+
   return {
+    scratchConnection: scratchName ? connections.get(scratchName) : undefined,
     entityTypes: config?.getOptionalStringArray('entityTypes') ?? ['database'],
     connections,
     storeType,

@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
-import { BackupOutcome, BackupRequest, Runner } from './Runner';
+import { BackupOutcome, BackupRequest, Runner, VerifyRequest } from './Runner';
 import { libpqEnv, runAgent } from './agentProcess';
 
 /** The embedded default: runs backlot-agent on the backend host. */
@@ -94,6 +94,51 @@ export class LocalRunner implements Runner {
         key: result.key,
         location: result.location,
       },
+    };
+  }
+
+  async verify(request: VerifyRequest): Promise<BackupOutcome> {
+    const { run, artifact, scratch } = request;
+    const logger = this.options.logger.child({
+      runId: run.id,
+      entityRef: run.entityRef,
+    });
+    const exit = await runAgent({
+      args: [
+        'verify',
+        '--from',
+        artifact.location,
+        '--events',
+        ...(scratch ? ['--scratch'] : []),
+      ],
+      env: {
+        ...(scratch ? libpqEnv({ ...scratch, database: 'postgres' }) : {}),
+        BACKLOT_PG_BIN_DIRS: this.options.pgBinDirs.join(':'),
+        BACKLOT_PG_SYSTEM_BINS: this.options.searchSystemBinDirs ? '1' : '0',
+      },
+      logger,
+      onEvent: async () => {},
+    });
+    const result = exit.result;
+    if (!result || result.status !== 'succeeded' || exit.code !== 0) {
+      return {
+        status: 'failed',
+        error:
+          result?.error?.message ??
+          `backlot-agent verify ${
+            exit.signal
+              ? `was killed by ${exit.signal}`
+              : `exited with code ${exit.code}`
+          }: ${exit.stderrTail.trim().split('\n').slice(-2).join(' | ')}`,
+      };
+    }
+    return {
+      status: 'succeeded',
+      serverVersion: result.serverVersion,
+      pgDumpVersion: result.pgDumpVersion,
+      bytes: result.bytes,
+      sha256: result.sha256,
+      artifact,
     };
   }
 }

@@ -27,8 +27,17 @@ export interface BackupOutcome {
   error?: string;
 }
 
+export interface VerifyRequest {
+  run: Run;
+  /** The backup's artifact to verify. */
+  artifact: RunArtifact;
+  /** Where to restore into a throw-away database; absent = checksum and listing only. */
+  scratch?: ConnectionConfig;
+}
+
 /** Executes runs somewhere: on the backend host (local) or, later, as Kubernetes Jobs. */
 export interface Runner {
   readonly name: string;
   backup(request: BackupRequest): Promise<BackupOutcome>;
+  verify(request: VerifyRequest): Promise<BackupOutcome>;
 }

@@ -51,8 +51,30 @@ export class RunService {
       scheduledFor: request.scheduledFor,
     });
     if (!run) return undefined;
+    this.start(run, () => this.executeBackup(run));
+    return run;
+  }
+
+  /** Queues a verify run of a backup's artifact and starts it in the background. */
+  async requestVerify(request: {
+    backup: Run;
+    trigger: RunTrigger;
+    requestedBy?: string;
+  }): Promise<Run> {
+    const run = (await this.options.runs.createRun({
+      kind: 'verify',
+      entityRef: request.backup.entityRef,
+      trigger: request.trigger,
+      requestedBy: request.requestedBy,
+      runner: this.options.runner.name,
+    }))!;
+    this.start(run, () => this.executeVerify(run, request.backup));
+    return run;
+  }
+
+  private start(run: Run, execute: () => Promise<void>) {
     this.heldRunIds.add(run.id);
-    const task = this.limit(() => this.execute(run))
+    const task = this.limit(execute)
       .catch(error =>
         this.options.logger.error(`run ${run.id} could not be finished`, error),
       )
@@ -61,7 +83,6 @@ export class RunService {
         this.heldRunIds.delete(run.id);
       });
     this.inFlight.add(task);
-    return run;
   }
 
   /**
@@ -97,9 +118,44 @@ export class RunService {
     while (this.inFlight.size) await Promise.all([...this.inFlight]);
   }
 
-  private async execute(run: Run): Promise<void> {
-    const { runs, databases, runner, config, logger } = this.options;
+  private async executeVerify(run: Run, backup: Run): Promise<void> {
+    const { runs, runner, config } = this.options;
+    await this.failOnCrash(run, async () => {
+      await runs.transition(run.id, 'running');
+      const outcome = await runner.verify({
+        run,
+        artifact: backup.artifact!,
+        scratch: config.scratchConnection,
+      });
+      await runs.transition(run.id, outcome.status, {
+        serverVersion:
+          outcome.serverVersion ?? backup.serverVersion ?? undefined,
+        pgDumpVersion:
+          outcome.pgDumpVersion ?? backup.pgDumpVersion ?? undefined,
+        bytes: outcome.bytes,
+        sha256: outcome.sha256,
+        artifact: backup.artifact ?? undefined,
+        error: outcome.error,
+      });
+    });
+  }
+
+  /** Whatever goes wrong inside `work`, the run ends failed with the reason. */
+  private async failOnCrash(run: Run, work: () => Promise<void>) {
     try {
+      await work();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await this.options.runs
+        .transition(run.id, 'failed', { error: `internal error: ${message}` })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async executeBackup(run: Run): Promise<void> {
+    const { runs, databases, runner, config, logger } = this.options;
+    await this.failOnCrash(run, async () => {
       const database = await databases.getDatabase(run.entityRef);
       if (!database) {
         await runs.transition(run.id, 'failed', {
@@ -138,12 +194,6 @@ export class RunService {
           outcome.error ? `: ${outcome.error}` : ''
         }`,
       );
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      await runs
-        .transition(run.id, 'failed', { error: `internal error: ${message}` })
-        .catch(() => undefined);
-      throw error;
-    }
+    });
   }
 }

@@ -214,15 +214,18 @@ export class DatabaseRunStore implements RunStore {
       });
   }
 
-  async latestRun(entityRef: string, status?: RunStatus) {
+  async latestRun(
+    entityRef: string,
+    options: { status?: RunStatus; kind?: Run['kind'] } = {},
+  ) {
     const query = this.db<RunRow>(TABLE)
-      .where({ entity_ref: entityRef, kind: 'backup' })
+      .where({ entity_ref: entityRef, kind: options.kind ?? 'backup' })
       .orderBy([
         { column: 'queued_at', order: 'desc' },
         { column: 'id', order: 'desc' },
       ])
       .first();
-    if (status) query.where({ status });
+    if (options.status) query.where({ status: options.status });
     const row = await query;
     return row ? toRun(row) : undefined;
   }

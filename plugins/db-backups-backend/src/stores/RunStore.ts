@@ -47,7 +47,10 @@ export interface RunStore {
     id: string,
     versions: { serverVersion?: string; pgDumpVersion?: string },
   ): Promise<void>;
-  latestRun(entityRef: string, status?: RunStatus): Promise<Run | undefined>;
+  latestRun(
+    entityRef: string,
+    options?: { status?: RunStatus; kind?: RunKind },
+  ): Promise<Run | undefined>;
   /** Marks runs as alive now (their executor still holds them). */
   touch(ids: string[]): Promise<void>;
   /** Runs still queued or running whose last sign of life is older than `before`. */

@@ -14,13 +14,18 @@ export function BackupStatusCard(props: {
   starting: boolean;
 }) {
   const { status, onBackUpNow, starting } = props;
-  const { lastSuccess, lastRun, problems } = status;
+  const { lastSuccess, lastRun, lastVerified, problems } = status;
   const metadata: Record<string, string | JSX.Element> = {
     'Last good backup': lastSuccess
       ? `${formatAge(lastSuccess.finishedAt)} (${formatTime(
           lastSuccess.finishedAt,
         )}, ${formatBytes(lastSuccess.bytes)})`
       : 'never',
+    'Last verified restore': lastVerified
+      ? `${formatAge(lastVerified.finishedAt)} (${formatTime(
+          lastVerified.finishedAt,
+        )})`
+      : 'not verified yet',
     'Last run': lastRun ? (
       <RunStatusLabel status={lastRun.status} />
     ) : (

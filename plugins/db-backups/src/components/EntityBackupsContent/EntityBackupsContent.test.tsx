@@ -55,6 +55,7 @@ function status(
     nextRunAt: '2024-05-01T10:30:00.000Z',
     lastSuccess: null,
     lastRun: null,
+    lastVerified: null,
     problems: [],
     ...overrides,
   };
@@ -127,6 +128,7 @@ describe('EntityBackupsContent', () => {
     renderContent(api);
 
     expect(await screen.findByText('never')).toBeInTheDocument();
+    expect(screen.getByText('not verified yet')).toBeInTheDocument();
     expect(
       screen.getByText('*/30 * * * * (Europe/Berlin)'),
     ).toBeInTheDocument();

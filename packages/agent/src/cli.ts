@@ -3,6 +3,7 @@ import { check } from './commands/check';
 import { dump } from './commands/dump';
 import { restore } from './commands/restore';
 import { verify } from './commands/verify';
+import { prune } from './commands/prune';
 import { manifestUrlOf } from './manifest';
 import { EXIT_CODES, toAgentError } from './errors';
 import { createReporter, Reporter } from './events';
@@ -146,6 +147,23 @@ program
       verify(opts, reporter),
     ),
   );
+
+program
+  .command('prune')
+  .description('delete a backup: its manifest first, then the dump and the roles')
+  .requiredOption('--from <url>', 'URL of the .dump (file:///...)')
+  .option('--events', 'print NDJSON events on stdout')
+  .action(async opts => {
+    const reporter = createReporter({ events: Boolean(opts.events) });
+    try {
+      await prune(opts, reporter);
+      process.exitCode = EXIT_CODES.ok;
+    } catch (error) {
+      const agentError = toAgentError(error);
+      reporter.log(`failed: ${agentError.message}`);
+      process.exitCode = agentError.exitCode;
+    }
+  });
 
 program.parseAsync(process.argv).catch(error => {
   if (error instanceof CommanderError) {

@@ -85,6 +85,10 @@ describe('db-backups backend, end to end with real servers and the real agent', 
         'backlot.dev/connection': 'pg17',
         'backlot.dev/compression': 'brotli',
       }),
+      databaseEntity('keep2-db', {
+        'backlot.dev/connection': 'pg16',
+        'backlot.dev/retention': 'keep=2',
+      }),
       databaseEntity('secret-only-db', {
         'backlot.dev/connection-secret': 'db/orders',
       }),
@@ -274,6 +278,29 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     expect(never.body.error.message).toContain(
       'no successful backup to verify',
     );
+  });
+
+  it('deletes what the retention lets go, manifest first, and keeps the newest', async () => {
+    const first = await backup('keep2-db');
+    const second = await backup('keep2-db');
+    const third = await backup('keep2-db');
+    const manifestOf = (run: { artifact: { location: string } | null }) =>
+      fileURLToPath(run.artifact!.location).replace(/\.dump$/, '.manifest.json');
+    // retention runs right after the newest backup is recorded as succeeded
+    let pruned = (await request(server).get(`/api/db-backups/runs/${first.id}`)).body;
+    for (let i = 0; i < 100 && !pruned.prunedAt; i++) {
+      await new Promise(r => setTimeout(r, 100));
+      pruned = (await request(server).get(`/api/db-backups/runs/${first.id}`)).body;
+    }
+    expect(pruned.status).toBe('succeeded');
+    expect(pruned.prunedAt).not.toBeNull();
+    expect(fs.existsSync(fileURLToPath(first.artifact!.location))).toBe(false);
+    expect(fs.existsSync(manifestOf(first))).toBe(false);
+    for (const kept of [second, third]) {
+      expect(fs.existsSync(fileURLToPath(kept.artifact!.location))).toBe(true);
+      expect(fs.existsSync(manifestOf(kept))).toBe(true);
+      expect((await request(server).get(`/api/db-backups/runs/${kept.id}`)).body.prunedAt).toBeNull();
+    }
   });
 
   it('fails a run with a wrong password with a message that says so, and leaks no password', async () => {

@@ -10,6 +10,7 @@ import {
   TIMEZONE_ANNOTATION,
 } from './annotations';
 import { BackupSchedule, cronProblem, timezoneProblem } from './schedule';
+import { parseRetention } from './retention';
 import { AnnotationProblem } from './runs';
 
 /** What the annotations of one database entity say, once validated. */
@@ -37,9 +38,6 @@ export interface DatabaseSettingsResult {
 
 const COMPRESSION_PATTERN =
   /^(none|zstd(:\d{1,2})?|lz4(:\d{1,2})?|gzip(:\d)?)$/;
-
-const RETENTION_PATTERN =
-  /^(keep=\d+|\d+d|((daily|weekly|monthly)=\d+)(,(daily|weekly|monthly)=\d+)*)$/;
 
 /**
  * Reads the backlot.dev/* annotations of a database entity. Every problem is collected rather than
@@ -95,7 +93,7 @@ export function readDatabaseSettings(
   }
 
   const retention = annotations[RETENTION_ANNOTATION]?.trim() || undefined;
-  if (retention && !RETENTION_PATTERN.test(retention)) {
+  if (retention && !parseRetention(retention)) {
     problems.push({
       annotation: RETENTION_ANNOTATION,
       message: `"${retention}" is not a retention policy; use keep=10, 30d or daily=7,weekly=4,monthly=6`,

@@ -8,3 +8,4 @@ export * from './schedule';
 export * from './runs';
 export * from './permissions';
 export * from './databaseEntity';
+export * from './retention';

@@ -51,6 +51,8 @@ export interface Run {
   artifact: RunArtifact | null;
   error: string | null;
   progress: RunProgress | null;
+  /** When retention deleted this backup's artifact (the run stays in the history). */
+  prunedAt: string | null;
 }
 
 export interface RunPage {

@@ -1,5 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
+import { RunArtifact } from '@backlot/plugin-db-backups-common';
 import { BackupOutcome, BackupRequest, Runner, VerifyRequest } from './Runner';
 import { libpqEnv, runAgent } from './agentProcess';
 
@@ -140,5 +141,19 @@ export class LocalRunner implements Runner {
       sha256: result.sha256,
       artifact,
     };
+  }
+
+  async prune(artifact: RunArtifact): Promise<void> {
+    const exit = await runAgent({
+      args: ['prune', '--from', artifact.location],
+      env: {},
+      logger: this.options.logger,
+      onEvent: async () => {},
+    });
+    if (exit.code !== 0) {
+      throw new Error(
+        `backlot-agent prune of ${artifact.location} failed: ${exit.stderrTail.trim().split('\n').slice(-1)[0] ?? exit.code}`,
+      );
+    }
   }
 }

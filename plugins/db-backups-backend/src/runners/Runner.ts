@@ -40,4 +40,6 @@ export interface Runner {
   readonly name: string;
   backup(request: BackupRequest): Promise<BackupOutcome>;
   verify(request: VerifyRequest): Promise<BackupOutcome>;
+  /** Deletes a backup's artifact (manifest first); throws with the reason when it cannot. */
+  prune(artifact: RunArtifact): Promise<void>;
 }

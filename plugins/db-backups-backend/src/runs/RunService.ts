@@ -1,5 +1,10 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { Run, RunTrigger } from '@backlot/plugin-db-backups-common';
+import {
+  backupsToPrune,
+  parseRetention,
+  Run,
+  RunTrigger,
+} from '@backlot/plugin-db-backups-common';
 import pLimit from 'p-limit';
 import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
 import { DbBackupsConfig } from '../config/DbBackupsConfig';
@@ -140,6 +145,34 @@ export class RunService {
     });
   }
 
+  /**
+   * Deletes the backups the entity's retention lets go. Only successful backups count, the newest
+   * is never deleted, and a failed deletion keeps the backup listed (it is retried next time).
+   */
+  private async applyRetention(entityRef: string, spec: string) {
+    const { runs, runner, logger } = this.options;
+    const policy = parseRetention(spec);
+    if (!policy) return;
+    const kept = await runs.listRetainedBackups(entityRef);
+    const byId = new Map(kept.map(r => [r.id, r]));
+    const prune = backupsToPrune(
+      kept.map(r => ({ id: r.id, finishedAt: Date.parse(r.finishedAt!) })),
+      policy,
+      Date.now(),
+    );
+    for (const id of prune) {
+      const artifact = byId.get(id)?.artifact;
+      if (!artifact) continue;
+      try {
+        await runner.prune(artifact);
+        await runs.markPruned(id);
+        logger.info(`retention ${spec} deleted backup ${id} of ${entityRef}`);
+      } catch (error) {
+        logger.warn(`retention could not delete backup ${id} of ${entityRef}: ${error}`);
+      }
+    }
+  }
+
   /** Whatever goes wrong inside `work`, the run ends failed with the reason. */
   private async failOnCrash(run: Run, work: () => Promise<void>) {
     try {
@@ -189,6 +222,9 @@ export class RunService {
         artifact: outcome.artifact,
         error: outcome.error,
       });
+      if (outcome.status === 'succeeded' && database.settings.retention) {
+        await this.applyRetention(run.entityRef, database.settings.retention);
+      }
       logger.info(
         `backup ${run.id} of ${run.entityRef} ${outcome.status}${
           outcome.error ? `: ${outcome.error}` : ''

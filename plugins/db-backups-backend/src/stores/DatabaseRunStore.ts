@@ -38,6 +38,7 @@ type RunRow = {
   artifact_location: string | null;
   error: string | null;
   progress: string | null;
+  pruned_at: number | string | null;
 };
 
 // PostgreSQL returns bigint columns as strings; SQLite as numbers.
@@ -73,6 +74,7 @@ function toRun(row: RunRow): Run {
         : null,
     error: row.error,
     progress: row.progress ? JSON.parse(row.progress) : null,
+    prunedAt: iso(row.pruned_at),
   };
 }
 
@@ -228,6 +230,18 @@ export class DatabaseRunStore implements RunStore {
     if (options.status) query.where({ status: options.status });
     const row = await query;
     return row ? toRun(row) : undefined;
+  }
+
+  async listRetainedBackups(entityRef: string) {
+    const rows = await this.db<RunRow>(TABLE)
+      .where({ entity_ref: entityRef, kind: 'backup', status: 'succeeded' })
+      .whereNull('pruned_at')
+      .orderBy('finished_at', 'desc');
+    return rows.map(toRun);
+  }
+
+  async markPruned(id: string) {
+    await this.db(TABLE).where({ id }).update({ pruned_at: this.now() });
   }
 
   async touch(ids: string[]) {

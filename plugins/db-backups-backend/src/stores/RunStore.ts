@@ -51,6 +51,9 @@ export interface RunStore {
     entityRef: string,
     options?: { status?: RunStatus; kind?: RunKind },
   ): Promise<Run | undefined>;
+  /** Successful backups whose artifacts retention has not deleted, newest first. */
+  listRetainedBackups(entityRef: string): Promise<Run[]>;
+  markPruned(id: string): Promise<void>;
   /** Marks runs as alive now (their executor still holds them). */
   touch(ids: string[]): Promise<void>;
   /** Runs still queued or running whose last sign of life is older than `before`. */

@@ -41,6 +41,7 @@ function run(overrides: Partial<Run>): Run {
     artifact: null,
     error: null,
     progress: null,
+    prunedAt: null,
     ...overrides,
   };
 }

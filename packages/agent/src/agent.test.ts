@@ -1,5 +1,4 @@
 import { createDatabase, testbedUp, TestbedInfo } from '@backlot/testbed';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,53 +6,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { EXIT_CODES } from './errors';
+import { runAgent } from './__testUtils__/runAgent';
 
 jest.setTimeout(180_000);
-
-const AGENT = path.resolve(__dirname, '../bin/backlot-agent');
-
-interface AgentRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  events: any[];
-  result: any;
-}
-
-function runAgent(
-  args: string[],
-  env: Record<string, string>,
-  onSpawn?: (pid: number) => void,
-) {
-  return new Promise<AgentRun>((resolve, reject) => {
-    const child = spawn(process.execPath, [AGENT, ...args], {
-      env: {
-        PATH: process.env.PATH!,
-        HOME: process.env.HOME ?? '/tmp',
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', d => (stdout += d));
-    child.stderr.on('data', d => (stderr += d));
-    child.on('error', reject);
-    if (onSpawn) onSpawn(child.pid!);
-    child.on('close', code => {
-      const events = stdout
-        .split('\n')
-        .filter(Boolean)
-        .map(l => JSON.parse(l));
-      resolve({
-        code,
-        stdout,
-        stderr,
-        events,
-        result: events.find(e => e.type === 'result'),
-      });
-    });
-  });
-}
 
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

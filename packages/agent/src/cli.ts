@@ -150,7 +150,9 @@ program
 
 program
   .command('prune')
-  .description('delete a backup: its manifest first, then the dump and the roles')
+  .description(
+    'delete a backup: its manifest first, then the dump and the roles',
+  )
   .requiredOption('--from <url>', 'URL of the .dump (file:///...)')
   .option('--events', 'print NDJSON events on stdout')
   .action(async opts => {

@@ -1,45 +1,16 @@
 import { createDatabase, testbedUp, TestbedInfo } from '@backlot/testbed';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { EXIT_CODES } from './errors';
+import { runAgent } from './__testUtils__/runAgent';
 
 jest.setTimeout(180_000);
 
-const AGENT = path.resolve(__dirname, '../bin/backlot-agent');
-
-function agent(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stderr: string; result: any }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, [AGENT, ...args, '--events'], {
-        env: {
-          PATH: process.env.PATH!,
-          HOME: process.env.HOME ?? '/tmp',
-          ...env,
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', d => (stdout += d));
-      child.stderr.on('data', d => (stderr += d));
-      child.on('error', reject);
-      child.on('close', code => {
-        const events = stdout
-          .split('\n')
-          .filter(Boolean)
-          .map(l => JSON.parse(l));
-        resolve({
-          code,
-          stderr,
-          result: events.find(e => e.type === 'result'),
-        });
-      });
-    },
-  );
-}
+const agent = (args: string[], env: Record<string, string>) =>
+  runAgent([...args, '--events'], env);
 
 /** Everything that must survive a round trip, as one comparable value per table plus the large object. */
 async function fingerprint(url: string) {

@@ -233,13 +233,11 @@ describe('db-backups backend, end to end with real servers and the real agent', 
 
   it('verifies a backup by restoring it into a scratch database, and shows it as verified', async () => {
     const backupRun = await backup('pg15-db');
-    const res = await request(server)
-      .post('/api/db-backups/runs')
-      .send({
-        entityRef: 'resource:default/pg15-db',
-        kind: 'verify',
-        runId: backupRun.id,
-      });
+    const res = await request(server).post('/api/db-backups/runs').send({
+      entityRef: 'resource:default/pg15-db',
+      kind: 'verify',
+      runId: backupRun.id,
+    });
     expect(res.status).toBe(202);
     const verifyRun = await waitForRun(server, res.body.id);
     expect(verifyRun).toMatchObject({
@@ -268,12 +266,10 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     expect(verifyRun.status).toBe('failed');
     expect(verifyRun.error).toContain('the artifact is corrupted');
 
-    const never = await request(server)
-      .post('/api/db-backups/runs')
-      .send({
-        entityRef: 'resource:default/wrong-password-db',
-        kind: 'verify',
-      });
+    const never = await request(server).post('/api/db-backups/runs').send({
+      entityRef: 'resource:default/wrong-password-db',
+      kind: 'verify',
+    });
     expect(never.status).toBe(400);
     expect(never.body.error.message).toContain(
       'no successful backup to verify',
@@ -285,12 +281,17 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     const second = await backup('keep2-db');
     const third = await backup('keep2-db');
     const manifestOf = (run: { artifact: { location: string } | null }) =>
-      fileURLToPath(run.artifact!.location).replace(/\.dump$/, '.manifest.json');
+      fileURLToPath(run.artifact!.location).replace(
+        /\.dump$/,
+        '.manifest.json',
+      );
     // retention runs right after the newest backup is recorded as succeeded
-    let pruned = (await request(server).get(`/api/db-backups/runs/${first.id}`)).body;
+    let pruned = (await request(server).get(`/api/db-backups/runs/${first.id}`))
+      .body;
     for (let i = 0; i < 100 && !pruned.prunedAt; i++) {
       await new Promise(r => setTimeout(r, 100));
-      pruned = (await request(server).get(`/api/db-backups/runs/${first.id}`)).body;
+      pruned = (await request(server).get(`/api/db-backups/runs/${first.id}`))
+        .body;
     }
     expect(pruned.status).toBe('succeeded');
     expect(pruned.prunedAt).not.toBeNull();
@@ -299,7 +300,10 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     for (const kept of [second, third]) {
       expect(fs.existsSync(fileURLToPath(kept.artifact!.location))).toBe(true);
       expect(fs.existsSync(manifestOf(kept))).toBe(true);
-      expect((await request(server).get(`/api/db-backups/runs/${kept.id}`)).body.prunedAt).toBeNull();
+      expect(
+        (await request(server).get(`/api/db-backups/runs/${kept.id}`)).body
+          .prunedAt,
+      ).toBeNull();
     }
   });
 

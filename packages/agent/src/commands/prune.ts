@@ -10,7 +10,10 @@ import { manifestUrlOf } from '../manifest';
  */
 export async function prune(options: { from: string }, reporter: Reporter) {
   if (!options.from.startsWith('file://')) {
-    throw new AgentError('usage', `pruning ${options.from} is not supported yet; use a file:// artifact`);
+    throw new AgentError(
+      'usage',
+      `pruning ${options.from} is not supported yet; use a file:// artifact`,
+    );
   }
   const dump = fileURLToPath(options.from);
   const manifest = fileURLToPath(manifestUrlOf(options.from));
@@ -20,7 +23,10 @@ export async function prune(options: { from: string }, reporter: Reporter) {
       await fsp.rm(file, { force: true });
     }
   } catch (error) {
-    throw new AgentError('storage', `cannot delete ${options.from}: ${(error as Error).message}`);
+    throw new AgentError(
+      'storage',
+      `cannot delete ${options.from}: ${(error as Error).message}`,
+    );
   }
   reporter.log(`deleted ${options.from} and its manifest`);
 }

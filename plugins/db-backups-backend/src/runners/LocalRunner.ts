@@ -17,6 +17,14 @@ export class LocalRunner implements Runner {
     },
   ) {}
 
+  /** Where the agent looks for pg_dump/pg_restore of the right major. */
+  private clientSearchEnv() {
+    return {
+      BACKLOT_PG_BIN_DIRS: this.options.pgBinDirs.join(':'),
+      BACKLOT_PG_SYSTEM_BINS: this.options.searchSystemBinDirs ? '1' : '0',
+    };
+  }
+
   async backup(request: BackupRequest): Promise<BackupOutcome> {
     const { run } = request;
     const { namespace, name } = parseEntityRef(run.entityRef);
@@ -38,8 +46,7 @@ export class LocalRunner implements Runner {
       ],
       env: {
         ...libpqEnv(request.connection),
-        BACKLOT_PG_BIN_DIRS: this.options.pgBinDirs.join(':'),
-        BACKLOT_PG_SYSTEM_BINS: this.options.searchSystemBinDirs ? '1' : '0',
+        ...this.clientSearchEnv(),
       },
       logger,
       onEvent: async event => {
@@ -114,8 +121,7 @@ export class LocalRunner implements Runner {
       ],
       env: {
         ...(scratch ? libpqEnv({ ...scratch, database: 'postgres' }) : {}),
-        BACKLOT_PG_BIN_DIRS: this.options.pgBinDirs.join(':'),
-        BACKLOT_PG_SYSTEM_BINS: this.options.searchSystemBinDirs ? '1' : '0',
+        ...this.clientSearchEnv(),
       },
       logger,
       onEvent: async () => {},
@@ -152,7 +158,9 @@ export class LocalRunner implements Runner {
     });
     if (exit.code !== 0) {
       throw new Error(
-        `backlot-agent prune of ${artifact.location} failed: ${exit.stderrTail.trim().split('\n').slice(-1)[0] ?? exit.code}`,
+        `backlot-agent prune of ${artifact.location} failed: ${
+          exit.stderrTail.trim().split('\n').slice(-1)[0] ?? exit.code
+        }`,
       );
     }
   }

@@ -168,7 +168,9 @@ export class RunService {
         await runs.markPruned(id);
         logger.info(`retention ${spec} deleted backup ${id} of ${entityRef}`);
       } catch (error) {
-        logger.warn(`retention could not delete backup ${id} of ${entityRef}: ${error}`);
+        logger.warn(
+          `retention could not delete backup ${id} of ${entityRef}: ${error}`,
+        );
       }
     }
   }

@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+const AGENT = path.resolve(__dirname, '../../bin/backlot-agent');
+
+/** What one run of the real agent binary printed and returned. */
+export interface AgentRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  events: any[];
+  result: any;
+}
+
+export function runAgent(
+  args: string[],
+  env: Record<string, string>,
+  onSpawn?: (pid: number) => void,
+) {
+  return new Promise<AgentRun>((resolve, reject) => {
+    const child = spawn(process.execPath, [AGENT, ...args], {
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME ?? '/tmp',
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', d => (stdout += d));
+    child.stderr.on('data', d => (stderr += d));
+    child.on('error', reject);
+    if (onSpawn) onSpawn(child.pid!);
+    child.on('close', code => {
+      const events = stdout
+        .split('\n')
+        .filter(Boolean)
+        .map(l => JSON.parse(l));
+      resolve({
+        code,
+        stdout,
+        stderr,
+        events,
+        result: events.find(e => e.type === 'result'),
+      });
+    });
+  });
+}

@@ -68,6 +68,15 @@ describe('backlot-agent dump', () => {
       pgDumpVersion: expect.stringMatching(/^17\./),
     });
     expect(run.result).toMatchObject({ status: 'succeeded', error: null });
+    const progress = run.events.filter(e => e.type === 'progress');
+    expect(progress[progress.length - 1]).toEqual({
+      type: 'progress',
+      bytes: run.result.bytes,
+      tablesDone: 1,
+      tablesTotal: 1,
+    });
+    // --verbose narration of pg_dump stays out of the human log
+    expect(run.stderr).not.toContain('dumping contents of table');
     const file = fileURLToPath(run.result.location);
     expect(run.result.key).toMatch(
       /^default\/orders-db\/\d{4}\/\d{2}\/\d{2}\/run-1\.dump$/,

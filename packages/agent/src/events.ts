@@ -9,7 +9,12 @@ export type AgentEvent =
       pgDumpVersion: string;
       pgDumpPath: string;
     }
-  | { type: 'progress'; bytes: number }
+  | {
+      type: 'progress';
+      bytes: number;
+      tablesDone?: number;
+      tablesTotal?: number;
+    }
   | {
       type: 'result';
       status: 'succeeded' | 'failed';

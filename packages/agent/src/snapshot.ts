@@ -17,6 +17,17 @@ export class DumpSnapshot {
     return new DumpSnapshot(client, rows[0].id);
   }
 
+  /** How many user tables there are, and how big the database is, for progress. */
+  async sizes(): Promise<{ tables: number; databaseBytes: number }> {
+    const { rows } = await this.client.query(`
+      select (select count(*)::int from pg_class c join pg_namespace n on n.oid = c.relnamespace
+              where c.relkind in ('r', 'p') and not c.relispartition
+                and n.nspname not in ('pg_catalog', 'information_schema')
+                and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%') as tables,
+             pg_database_size(current_database())::bigint as bytes`);
+    return { tables: rows[0].tables, databaseBytes: Number(rows[0].bytes) };
+  }
+
   /** Rows per user table, keyed by quoted schema.table. */
   async rowCounts(): Promise<Record<string, number>> {
     return countRows(this.client);

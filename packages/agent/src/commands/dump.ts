@@ -5,6 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readServerInfo } from '../connection';
 import { DumpSnapshot } from '../snapshot';
+import { DumpProgress } from '../progress';
 import { dumpRoles } from '../globals';
 import {
   defaultCompression,
@@ -156,6 +157,7 @@ export async function dump(
 
     await store.check();
     snapshot = await DumpSnapshot.open();
+    const progress = new DumpProgress(reporter, await snapshot.sizes());
     // Counted on a second connection in the dump's own snapshot, while pg_dump runs.
     const tablesCounted = snapshot.rowCounts();
     tablesCounted.catch(() => {});
@@ -167,6 +169,7 @@ export async function dump(
         '--format=custom',
         compressArg,
         '--no-password',
+        '--verbose', // its "dumping contents of table" lines drive the progress
         `--snapshot=${snapshot.id}`,
       ],
       { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -177,8 +180,12 @@ export async function dump(
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000);
-      for (const line of chunk.split('\n').filter(Boolean))
-        reporter.log(`pg_dump: ${line}`);
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        progress.onStderrLine(line);
+        // --verbose narrates every step; a human needs only what went wrong
+        if (/(error|warning|detail|hint):/i.test(line))
+          reporter.log(`pg_dump: ${line}`);
+      }
     });
     const exited = new Promise<{
       code: number | null;
@@ -186,7 +193,7 @@ export async function dump(
     }>(resolve =>
       child.on('close', (code, sig) => resolve({ code, signal: sig })),
     );
-    const counter = meter(bytes => reporter.event({ type: 'progress', bytes }));
+    const counter = meter(bytes => progress.onBytes(bytes));
 
     let streamError: unknown;
     await pipeline(child.stdout, counter.stream, writer.stream).catch(error => {
@@ -223,6 +230,8 @@ export async function dump(
       );
     }
     await writer.commit();
+    progress.onBytes(counter.bytes());
+    progress.finish();
 
     let globals: string | undefined;
     if (options.globals !== false) {

@@ -56,7 +56,11 @@ export class LocalRunner implements Runner {
             pgDumpVersion: event.pgDumpVersion,
           });
         } else if (event.type === 'progress') {
-          await request.onProgress({ bytes: event.bytes });
+          await request.onProgress({
+            bytes: event.bytes,
+            tablesDone: event.tablesDone,
+            tablesTotal: event.tablesTotal,
+          });
         }
       },
     });

@@ -1,4 +1,8 @@
-import { Run, RunArtifact } from '@backlot/plugin-db-backups-common';
+import {
+  Run,
+  RunArtifact,
+  RunProgress,
+} from '@backlot/plugin-db-backups-common';
 import { ConnectionConfig } from '../config/DbBackupsConfig';
 
 /** What the agent says as it starts: the versions it matched. */
@@ -13,7 +17,7 @@ export interface BackupRequest {
   /** pg_dump compression from the entity or the config; absent = the agent's default. */
   compression?: string;
   onStart(info: RunStartInfo): Promise<void>;
-  onProgress(progress: { bytes: number }): Promise<void>;
+  onProgress(progress: RunProgress): Promise<void>;
 }
 
 export interface BackupOutcome {

@@ -10,7 +10,12 @@ export type AgentEvent =
       serverVersion?: string;
       pgDumpVersion?: string;
     }
-  | { type: 'progress'; bytes: number }
+  | {
+      type: 'progress';
+      bytes: number;
+      tablesDone?: number;
+      tablesTotal?: number;
+    }
   | {
       type: 'result';
       status: 'succeeded' | 'failed';

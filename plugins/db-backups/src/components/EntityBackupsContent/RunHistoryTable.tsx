@@ -17,7 +17,13 @@ const columns: TableColumn<Run>[] = [
     title: 'Size',
     render: run =>
       run.status === 'running' && run.progress
-        ? `${formatBytes(run.progress.bytes)} so far`
+        ? `${formatBytes(run.progress.bytes)} so far${
+            run.progress.tablesTotal
+              ? `, tables ${run.progress.tablesDone ?? 0}/${
+                  run.progress.tablesTotal
+                }`
+              : ''
+          }`
         : formatBytes(run.bytes),
   },
   { title: 'Server', render: run => run.serverVersion ?? '—' },

@@ -1,18 +1,14 @@
 import { AgentError } from '../errors';
 import { ArtifactStore } from './ArtifactStore';
 import { FilesystemStore } from './FilesystemStore';
+import { S3Store } from './S3Store';
 
-/** The store behind a --to/--from URL. */
+/** The store behind a --to URL. */
 export function openStore(url: string): ArtifactStore {
   if (url.startsWith('file://')) return new FilesystemStore(url);
-  if (url.startsWith('s3://')) {
-    throw new AgentError(
-      'usage',
-      `s3:// storage is not available in this version of backlot-agent; use file:///path`,
-    );
-  }
+  if (url.startsWith('s3://')) return new S3Store(url);
   throw new AgentError(
     'usage',
-    `"${url}" is not a storage URL: use file:///path/prefix`,
+    `"${url}" is not a storage URL: use file:///path/prefix or s3://bucket/prefix`,
   );
 }

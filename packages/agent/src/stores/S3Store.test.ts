@@ -1,0 +1,165 @@
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { testbedUp, TestbedInfo } from '@backlot/testbed';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { EXIT_CODES } from '../errors';
+import { runAgent } from '../__testUtils__/runAgent';
+import { S3Store } from './S3Store';
+
+jest.setTimeout(120_000);
+
+describe('S3Store against the testbed S3 server', () => {
+  let testbed: TestbedInfo;
+  let env: Record<string, string>;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    testbed = await testbedUp({ pg: [16], s3: true });
+    const t = testbed.s3!;
+    env = {
+      AWS_ENDPOINT_URL_S3: t.endpoint,
+      AWS_REGION: t.region,
+      AWS_ACCESS_KEY_ID: t.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: t.secretAccessKey,
+    };
+    s3 = new S3Client({
+      endpoint: t.endpoint,
+      region: t.region,
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: t.accessKeyId,
+        secretAccessKey: t.secretAccessKey,
+      },
+    });
+  });
+
+  async function objectKeys(prefix: string) {
+    const res = await s3.send(
+      new ListObjectsV2Command({ Bucket: testbed.s3!.bucket, Prefix: prefix }),
+    );
+    return (res.Contents ?? []).map(o => o.Key!);
+  }
+
+  it('streams a multipart upload that round-trips byte for byte', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const store = new S3Store(`s3://${testbed.s3!.bucket}/${prefix}`, {
+      env,
+      partSize: 5 * 1024 * 1024,
+    });
+    const data = randomBytes(12 * 1024 * 1024); // three parts
+    const writer = await store.openWriter('a/b.dump');
+    await pipeline(
+      Readable.from([data.subarray(0, 7e6), data.subarray(7e6)]),
+      writer.stream,
+    );
+    await writer.commit();
+    expect(store.locationOf('a/b.dump')).toBe(
+      `s3://${testbed.s3!.bucket}/${prefix}/a/b.dump`,
+    );
+    const got = await s3.send(
+      new GetObjectCommand({
+        Bucket: testbed.s3!.bucket,
+        Key: `${prefix}/a/b.dump`,
+      }),
+    );
+    const bytes = Buffer.from(await got.Body!.transformToByteArray());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+      createHash('sha256').update(data).digest('hex'),
+    );
+
+    await store.putSmall('a/b.manifest.json', '{}');
+    await store.remove('a/b.manifest.json');
+    expect(await objectKeys(prefix)).toEqual([`${prefix}/a/b.dump`]);
+  });
+
+  it('leaves nothing behind when a writer is aborted mid-stream', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const store = new S3Store(`s3://${testbed.s3!.bucket}/${prefix}`, {
+      env,
+      partSize: 5 * 1024 * 1024,
+    });
+    const writer = await store.openWriter('x.dump');
+    writer.stream.write(randomBytes(6 * 1024 * 1024));
+    await writer.abort();
+    expect(await objectKeys(prefix)).toEqual([]);
+  });
+
+  it('names the missing bucket', async () => {
+    const store = new S3Store(`s3://no-such-bucket-${Date.now()}/p`, { env });
+    await expect(store.check()).rejects.toThrow(
+      /bucket "no-such-bucket-\d+" does not exist/,
+    );
+  });
+
+  it('backs up through the real agent into S3, manifest last', async () => {
+    const prefix = `e2e-${randomUUID()}`;
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        `s3://${testbed.s3!.bucket}/${prefix}`,
+        '--entity',
+        'default/s3-db',
+        '--events',
+      ],
+      {
+        ...env,
+        PGHOST: testbed.host,
+        PGPORT: String(testbed.ports['16']),
+        PGUSER: testbed.user,
+        PGPASSWORD: testbed.password,
+        PGDATABASE: 'postgres',
+        BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
+        BACKLOT_PG_SYSTEM_BINS: '0',
+      },
+    );
+    expect(run.code).toBe(EXIT_CODES.ok);
+    expect(run.result.location).toMatch(
+      new RegExp(
+        `^s3://${testbed.s3!.bucket}/${prefix}/default/s3-db/.*\\.dump$`,
+      ),
+    );
+    const key = run.result.location.replace(`s3://${testbed.s3!.bucket}/`, '');
+    const got = await s3.send(
+      new GetObjectCommand({ Bucket: testbed.s3!.bucket, Key: key }),
+    );
+    const bytes = Buffer.from(await got.Body!.transformToByteArray());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+      run.result.sha256,
+    );
+    expect((await objectKeys(prefix)).sort()).toEqual(
+      ['.dump', '.globals.sql', '.manifest.json']
+        .map(ext => key.replace('.dump', ext))
+        .sort(),
+    );
+  });
+
+  it('fails a dump into a missing bucket with exit 5 and writes nothing', async () => {
+    const run = await runAgent(
+      [
+        'dump',
+        '--to',
+        `s3://missing-bucket-${Date.now()}/p`,
+        '--entity',
+        'default/s3-db',
+        '--events',
+      ],
+      {
+        ...env,
+        PGHOST: testbed.host,
+        PGPORT: String(testbed.ports['16']),
+        PGUSER: testbed.user,
+        PGPASSWORD: testbed.password,
+        PGDATABASE: 'postgres',
+        BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
+      },
+    );
+    expect(run.code).toBe(EXIT_CODES.storage);
+    expect(run.result.error.message).toContain('does not exist');
+  });
+});

@@ -1,0 +1,195 @@
+import {
+  DeleteObjectCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+  ServerSideEncryption,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PassThrough } from 'node:stream';
+import { AgentError } from '../errors';
+import { ArtifactStore, ArtifactWriter } from './ArtifactStore';
+
+const MiB = 1024 * 1024;
+/** S3 allows 10,000 parts; 64 MiB parts cover 625 GiB, and the part size grows with the expected size. */
+const DEFAULT_PART_SIZE = 64 * MiB;
+
+/** Turns an S3 failure into a message that names what to fix. */
+export function s3Error(
+  action: string,
+  target: string,
+  bucket: string,
+  error: any,
+): AgentError {
+  const code = error?.name ?? error?.Code ?? error?.code;
+  let reason: string;
+  if (code === 'CredentialsProviderError') {
+    reason =
+      'no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or give the runner an IAM role)';
+  } else if (
+    code === 'NoSuchBucket' ||
+    error?.$metadata?.httpStatusCode === 404
+  ) {
+    reason = `bucket "${bucket}" does not exist (create it, or fix the bucket in the storage URL)`;
+  } else if (
+    [
+      'InvalidAccessKeyId',
+      'SignatureDoesNotMatch',
+      'AccessDenied',
+      'Forbidden',
+    ].includes(code) ||
+    error?.$metadata?.httpStatusCode === 403
+  ) {
+    reason = `S3 rejected the credentials (${code}): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and the bucket policy`;
+  } else if (
+    ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(
+      error?.code,
+    )
+  ) {
+    reason = `cannot reach the S3 endpoint (${error.code})`;
+  } else {
+    reason = `${code ?? 'error'}: ${error?.message ?? error}`;
+  }
+  return new AgentError('storage', `cannot ${action} ${target}: ${reason}`);
+}
+
+/** Artifacts in an S3 bucket (any S3-compatible endpoint), streamed by multipart upload. */
+export class S3Store implements ArtifactStore {
+  readonly kind = 's3' as const;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly client: S3Client;
+  private readonly partSize: number;
+
+  constructor(
+    url: string,
+    options: { partSize?: number; env?: NodeJS.ProcessEnv } = {},
+  ) {
+    const parsed = new URL(url);
+    this.bucket = parsed.hostname;
+    this.prefix = parsed.pathname.replace(/^\/+|\/+$/g, '');
+    if (!this.bucket) {
+      throw new AgentError(
+        'usage',
+        `"${url}" names no bucket: use s3://bucket/prefix`,
+      );
+    }
+    const env = options.env ?? process.env;
+    const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
+    this.client = new S3Client({
+      region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+      endpoint,
+      // custom endpoints are mostly addressed by IP or a host without bucket subdomains
+      // explicit keys when given; otherwise the SDK's default chain (instance roles, web identity, ...)
+      credentials:
+        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              sessionToken: env.AWS_SESSION_TOKEN,
+            }
+          : undefined,
+      forcePathStyle: env.AWS_S3_FORCE_PATH_STYLE
+        ? env.AWS_S3_FORCE_PATH_STYLE === '1'
+        : Boolean(endpoint),
+    });
+    this.partSize = Math.max(5 * MiB, options.partSize ?? DEFAULT_PART_SIZE);
+    this.sse = env.BACKLOT_S3_SSE as ServerSideEncryption | undefined;
+    this.kmsKeyId = env.BACKLOT_S3_SSE_KMS_KEY_ID;
+  }
+
+  private readonly sse?: ServerSideEncryption;
+  private readonly kmsKeyId?: string;
+
+  keyOf(relativeKey: string) {
+    return this.prefix ? `${this.prefix}/${relativeKey}` : relativeKey;
+  }
+
+  locationOf(relativeKey: string) {
+    return `s3://${this.bucket}/${this.keyOf(relativeKey)}`;
+  }
+
+  private encryption() {
+    return {
+      ...(this.sse ? { ServerSideEncryption: this.sse } : {}),
+      ...(this.kmsKeyId ? { SSEKMSKeyId: this.kmsKeyId } : {}),
+    };
+  }
+
+  async check() {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      throw s3Error('write to', `s3://${this.bucket}`, this.bucket, error);
+    }
+  }
+
+  async openWriter(relativeKey: string): Promise<ArtifactWriter> {
+    const key = this.keyOf(relativeKey);
+    const body = new PassThrough();
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ...this.encryption(),
+      },
+      partSize: this.partSize,
+      queueSize: 2, // bounded memory: at most two parts in flight
+      leavePartsOnError: false,
+    });
+    const done = upload.done();
+    // A failed upload stops reading; destroying the stream makes the writer see it instead of waiting forever.
+    done.catch(error => body.destroy(error));
+    return {
+      stream: body,
+      commit: async () => {
+        try {
+          await done;
+        } catch (error) {
+          throw s3Error(
+            'upload',
+            this.locationOf(relativeKey),
+            this.bucket,
+            error,
+          );
+        }
+      },
+      abort: async () => {
+        body.destroy();
+        await upload.abort().catch(() => {});
+        await done.catch(() => {});
+        await this.remove(relativeKey).catch(() => {});
+      },
+    };
+  }
+
+  async putSmall(relativeKey: string, body: string) {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.keyOf(relativeKey),
+          Body: body,
+          ...this.encryption(),
+        }),
+      );
+    } catch (error) {
+      throw s3Error('write', this.locationOf(relativeKey), this.bucket, error);
+    }
+  }
+
+  async remove(relativeKey: string) {
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({
+          Bucket: this.bucket,
+          Key: this.keyOf(relativeKey),
+        }),
+      );
+    } catch (error) {
+      throw s3Error('delete', this.locationOf(relativeKey), this.bucket, error);
+    }
+  }
+}

@@ -40,9 +40,9 @@ export function parseCompression(spec: string): Compression {
 }
 
 /**
- * zstd where pg_dump has it (16 and newer), gzip otherwise. The levels are where our benchmark's
- * time-versus-size frontier bends (docs/benchmarks.md): gzip's default 6 costs several times more
- * time than level 1 for a few percent of size on two cores.
+ * zstd where pg_dump has it (16 and newer), gzip otherwise. Provisional levels: the measurements in
+ * TESTBED.md show gzip's default level is the bottleneck on two cores (zstd and lz4 are several times
+ * faster); `yarn bench` is to settle them from the time-versus-size frontier.
  */
 export function defaultCompression(pgDumpMajor: number): Compression {
   return pgDumpMajor >= 16

@@ -81,8 +81,8 @@ export class LocalRunner implements Runner {
     if (result.status !== 'succeeded' || exit.code !== 0) {
       return {
         status: 'failed',
-        serverVersion: result.serverVersion,
-        pgDumpVersion: result.pgDumpVersion,
+        serverVersion: result.serverVersion ?? undefined,
+        pgDumpVersion: result.pgDumpVersion ?? undefined,
         error:
           result.error?.message ??
           `backlot-agent exited with code ${exit.code} after reporting ${result.status}`,
@@ -97,10 +97,10 @@ export class LocalRunner implements Runner {
     }
     return {
       status: 'succeeded',
-      serverVersion: result.serverVersion,
-      pgDumpVersion: result.pgDumpVersion,
-      bytes: result.bytes,
-      sha256: result.sha256,
+      serverVersion: result.serverVersion ?? undefined,
+      pgDumpVersion: result.pgDumpVersion ?? undefined,
+      bytes: result.bytes ?? undefined,
+      sha256: result.sha256 ?? undefined,
       artifact: {
         store: 'filesystem',
         key: result.key,
@@ -145,10 +145,10 @@ export class LocalRunner implements Runner {
     }
     return {
       status: 'succeeded',
-      serverVersion: result.serverVersion,
-      pgDumpVersion: result.pgDumpVersion,
-      bytes: result.bytes,
-      sha256: result.sha256,
+      serverVersion: result.serverVersion ?? undefined,
+      pgDumpVersion: result.pgDumpVersion ?? undefined,
+      bytes: result.bytes ?? undefined,
+      sha256: result.sha256 ?? undefined,
       artifact,
     };
   }

@@ -1,33 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { LoggerService } from '@backstage/backend-plugin-api';
+import type { AgentEvent } from '@backlot/agent';
 import { ConnectionConfig } from '../config/DbBackupsConfig';
 
-/** The NDJSON events backlot-agent prints with --events (see packages/agent/README.md). */
-export type AgentEvent =
-  | {
-      type: 'start';
-      serverVersion?: string;
-      pgDumpVersion?: string;
-    }
-  | {
-      type: 'progress';
-      bytes: number;
-      tablesDone?: number;
-      tablesTotal?: number;
-    }
-  | {
-      type: 'result';
-      status: 'succeeded' | 'failed';
-      location?: string;
-      manifest?: string;
-      key?: string;
-      bytes?: number;
-      sha256?: string;
-      serverVersion?: string;
-      pgDumpVersion?: string;
-      error: null | { code: string; message: string };
-    };
+/** The NDJSON events of backlot-agent: one contract, defined by the agent. */
+export type { AgentEvent };
 
 export interface AgentExit {
   code: number | null;

@@ -44,7 +44,34 @@ export interface Config {
     /** Where artifacts go. The embedded default is a folder next to the backend. */
     storage?: {
       /** @default filesystem */
-      type?: 'filesystem';
+      type?: 'filesystem' | 's3';
+      /**
+       * An S3 bucket (AWS or any S3-compatible server). Dumps stream in by multipart upload; the
+       * manifest is written last and marks a complete backup.
+       */
+      s3?: {
+        bucket: string;
+        /** Key prefix below which `<namespace>/<name>/<yyyy>/<mm>/<dd>/<runId>.*` go. */
+        prefix?: string;
+        /** @default us-east-1 */
+        region?: string;
+        /** For S3-compatible servers, e.g. http://minio:9000. */
+        endpoint?: string;
+        /** Path-style addressing (bucket in the path); defaults to true when an endpoint is set. */
+        forcePathStyle?: boolean;
+        /** SSE-S3 (AES256) or SSE-KMS (aws:kms, optionally with kmsKeyId). */
+        serverSideEncryption?: 'AES256' | 'aws:kms';
+        kmsKeyId?: string;
+        /**
+         * Static keys. Without them the agent uses the backend's AWS credential chain
+         * (environment, profile, instance or pod role).
+         */
+        credentials?: {
+          accessKeyId: string;
+          /** @visibility secret */
+          secretAccessKey: string;
+        };
+      };
       filesystem?: {
         /**
          * Directory for dumps and manifests, absolute or relative to the backend's working directory.

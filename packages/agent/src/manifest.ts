@@ -1,6 +1,5 @@
-import fsp from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { AgentError } from './errors';
+import { openArtifact } from './stores/openStore';
 
 /** The commit marker written beside each dump. */
 export interface Manifest {
@@ -35,24 +34,20 @@ export function manifestUrlOf(dumpUrl: string): string {
 /** Reads the manifest of a dump; without it there is no backup to restore or verify. */
 export async function readManifest(dumpUrl: string): Promise<Manifest> {
   const url = manifestUrlOf(dumpUrl);
-  if (!url.startsWith('file://')) {
+  const { store, name } = openArtifact(url);
+  const text = await store.readSmall(name);
+  if (text === undefined) {
     throw new AgentError(
-      'usage',
-      `reading ${url} is not supported yet; use a file:// artifact`,
+      'verification',
+      `${url} does not exist: the dump was never committed, so it is not a backup`,
     );
   }
   try {
-    return JSON.parse(await fsp.readFile(fileURLToPath(url), 'utf8'));
-  } catch (error: any) {
-    if (error?.code === 'ENOENT') {
-      throw new AgentError(
-        'verification',
-        `${url} does not exist: the dump was never committed, so it is not a backup`,
-      );
-    }
+    return JSON.parse(text);
+  } catch (error) {
     throw new AgentError(
-      'storage',
-      `cannot read ${url}: ${error?.message ?? error}`,
+      'verification',
+      `${url} is not valid JSON (${(error as Error).message}): the backup cannot be trusted`,
     );
   }
 }

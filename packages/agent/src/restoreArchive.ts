@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { AgentError } from './errors';
 import { Reporter } from './events';
 import { PgClient } from './pgClients';
@@ -16,12 +18,14 @@ function isHarmless(line: string, serverMajor: number) {
 }
 
 /**
- * Runs pg_restore of `archive` (a file) into `database`. Exit 1 with "errors ignored on restore"
- * is a failure unless every error is a known harmless one.
+ * Runs pg_restore of `archive` into `database`: a file, or a stream fed to its standard input
+ * (sequential only: `--jobs` needs a file). Exit 1 with "errors ignored on restore" is a failure
+ * unless every error is a known harmless one.
  */
 export async function restoreArchive(options: {
   client: PgClient;
-  archive: string;
+  /** `through` sees every byte on its way (a digest). */
+  archive: { file: string } | { stream: Readable; through: Transform };
   database: string;
   env: NodeJS.ProcessEnv;
   serverMajor: number;
@@ -30,15 +34,25 @@ export async function restoreArchive(options: {
 }): Promise<{ ignoredErrors: string[] }> {
   const pgRestore = path.join(options.client.dir, 'pg_restore');
   const args = ['--no-password', '--no-owner', `--dbname=${options.database}`];
-  if (options.jobs > 1) args.push(`--jobs=${options.jobs}`);
-  args.push(options.archive);
+  const { archive } = options;
+  if ('file' in archive) {
+    if (options.jobs > 1) args.push(`--jobs=${options.jobs}`);
+    args.push(archive.file);
+  }
   const child = spawn(pgRestore, args, {
     env: options.env,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['file' in archive ? 'ignore' : 'pipe', 'ignore', 'pipe'],
   });
+  // pg_restore stops reading when it fails; its own message says more than the broken pipe.
+  const fed =
+    'stream' in archive
+      ? pipeline(archive.stream, archive.through, child.stdin!).catch(
+          error => error as Error,
+        )
+      : Promise.resolve(undefined);
   let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
     stderr += chunk;
     for (const line of chunk.split('\n').filter(Boolean))
       options.reporter.log(`pg_restore: ${line}`);
@@ -47,6 +61,7 @@ export async function restoreArchive(options: {
     code: number | null;
     signal: NodeJS.Signals | null;
   }>(resolve => child.on('close', (code, signal) => resolve({ code, signal })));
+  const feedError = await fed;
   const errors = stderr
     .split('\n')
     .filter(
@@ -63,6 +78,12 @@ export async function restoreArchive(options: {
       `pg_restore into "${options.database}" failed (${
         exit.signal ?? `exit ${exit.code}`
       }): ${detail || 'no message'}`,
+    );
+  }
+  if (feedError) {
+    throw new AgentError(
+      'storage',
+      `reading the archive failed during the restore into "${options.database}": ${feedError.message}; the database is incomplete, drop it`,
     );
   }
   return {

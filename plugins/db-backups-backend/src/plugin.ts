@@ -48,7 +48,7 @@ export const dbBackupsPlugin = createBackendPlugin({
         });
         const databases = new DatabaseCatalog(deps.catalog, deps.auth, config);
         const runner = new LocalRunner({
-          storageUrl: config.storageUrl,
+          storage: config.storage,
           pgBinDirs: config.pgBinDirs,
           searchSystemBinDirs: config.searchSystemBinDirs,
           logger,
@@ -100,7 +100,7 @@ export const dbBackupsPlugin = createBackendPlugin({
           }),
         );
         logger.info(
-          `db-backups ready: ${config.connections.size} connection(s), artifacts in ${config.storageUrl}`,
+          `db-backups ready: ${config.connections.size} connection(s), artifacts in ${config.storage.url}`,
         );
       },
     });

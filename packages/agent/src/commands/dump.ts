@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readServerInfo } from '../connection';
 import { DumpSnapshot } from '../snapshot';
@@ -14,6 +13,7 @@ import {
   pgDumpCompressArg,
 } from '../compression';
 import { AgentError } from '../errors';
+import { digestStream } from '../digest';
 import { Reporter } from '../events';
 import { chooseClient, findClients } from '../pgClients';
 import { openStore } from '../stores/openStore';
@@ -51,26 +51,6 @@ export function artifactBase(entity: string, runId: string, now: Date) {
   return `${namespace}/${name}/${now.getUTCFullYear()}/${pad(
     now.getUTCMonth() + 1,
   )}/${pad(now.getUTCDate())}/${runId}`;
-}
-
-/** Counts and hashes what streams through, and reports progress at most once a second. */
-function meter(onProgress: (bytes: number) => void) {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  let lastReport = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      const now = Date.now();
-      if (now - lastReport >= 1000) {
-        lastReport = now;
-        onProgress(bytes);
-      }
-      callback(null, chunk);
-    },
-  });
-  return { stream, bytes: () => bytes, sha256: () => hash.digest('hex') };
 }
 
 /** Why a dump did not produce a complete artifact, or undefined when it did. */
@@ -157,11 +137,15 @@ export async function dump(
 
     await store.check();
     snapshot = await DumpSnapshot.open();
-    const progress = new DumpProgress(reporter, await snapshot.sizes());
+    const sizes = await snapshot.sizes();
+    const progress = new DumpProgress(reporter, sizes);
     // Counted on a second connection in the dump's own snapshot, while pg_dump runs.
     const tablesCounted = snapshot.rowCounts();
     tablesCounted.catch(() => {});
-    const writer = await store.openWriter(dumpKey);
+    // Text COPY of binary-ish data can outgrow the database: twice its size bounds even an uncompressed dump.
+    const writer = await store.openWriter(dumpKey, {
+      expectedBytes: 2 * sizes.databaseBytes,
+    });
     // The connection (password included) reaches pg_dump through its environment only.
     const child = spawn(
       pgDump,
@@ -193,7 +177,7 @@ export async function dump(
     }>(resolve =>
       child.on('close', (code, sig) => resolve({ code, signal: sig })),
     );
-    const counter = meter(bytes => progress.onBytes(bytes));
+    const counter = digestStream(bytes => progress.onBytes(bytes));
 
     let streamError: unknown;
     await pipeline(child.stdout, counter.stream, writer.stream).catch(error => {

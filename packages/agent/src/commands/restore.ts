@@ -1,10 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import { connect, libpqEnvFromUrl, readServerInfo } from '../connection';
 import { AgentError } from '../errors';
 import { Reporter } from '../events';
 import { readManifest } from '../manifest';
 import { chooseRestoreClient, findClients } from '../pgClients';
 import { restoreArchive } from '../restoreArchive';
+import { localCheckedArchive, digestOf } from '../archiveSource';
+import { assertDigest, digestStream } from '../digest';
+import { openArtifact } from '../stores/openStore';
 
 export interface RestoreOptions {
   from: string;
@@ -72,12 +74,6 @@ export async function createDatabaseIfMissing(
 /** Restores a committed dump into an empty (or, with --create, new) database. */
 export async function restore(options: RestoreOptions, reporter: Reporter) {
   const jobs = parseJobs(options.jobs);
-  if (!options.from.startsWith('file://')) {
-    throw new AgentError(
-      'usage',
-      `restoring from ${options.from} is not supported yet; use a file:// artifact`,
-    );
-  }
   const manifest = await readManifest(options.from);
   const env = targetEnv(options.targetUrl);
   const database = env.PGDATABASE || 'postgres';
@@ -99,15 +95,44 @@ export async function restore(options: RestoreOptions, reporter: Reporter) {
   reporter.log(
     `restoring ${options.from} into "${database}" on PostgreSQL ${server.version} with pg_restore ${client.version}`,
   );
-  const { ignoredErrors } = await restoreArchive({
-    client,
-    archive: fileURLToPath(options.from),
-    database,
-    env,
-    serverMajor: server.major,
-    jobs,
-    reporter,
-  });
+  const restoreFrom = (archive: Parameters<typeof restoreArchive>[0]['archive']) =>
+    restoreArchive({
+      client,
+      archive,
+      database,
+      env,
+      serverMajor: server.major,
+      jobs,
+      reporter,
+    });
+  const { store, name } = openArtifact(options.from);
+  let ignoredErrors: string[];
+  if (store.kind === 'filesystem' || jobs > 1) {
+    const local = await localCheckedArchive(options.from, manifest, reporter);
+    try {
+      ({ ignoredErrors } = await restoreFrom({ file: local.file }));
+    } finally {
+      await local.release();
+    }
+  } else {
+    // No copy on disk: the bytes are checked as they stream, so a corrupted object fails the restore.
+    reporter.log(
+      `streaming ${options.from} into pg_restore (with --jobs 2 or more it is downloaded first, which needs ${manifest.bytes} bytes of disk)`,
+    );
+    const digest = digestStream();
+    ({ ignoredErrors } = await restoreFrom({
+      stream: await store.openReader(name),
+      through: digest.stream,
+    }));
+    try {
+      assertDigest('the artifact', digestOf(digest), manifest);
+    } catch (error) {
+      throw new AgentError(
+        'verification',
+        `${(error as Error).message}; "${database}" now holds data from a corrupted artifact: drop it`,
+      );
+    }
+  }
   for (const line of ignoredErrors)
     reporter.log(`ignored a harmless error: ${line}`);
   return { manifest, server, client, database };

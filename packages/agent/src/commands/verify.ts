@@ -1,9 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { connect, readServerInfo } from '../connection';
 import { AgentError } from '../errors';
@@ -12,6 +9,8 @@ import { Manifest, readManifest } from '../manifest';
 import { chooseRestoreClient, findClients } from '../pgClients';
 import { restoreArchive } from '../restoreArchive';
 import { countRows } from '../snapshot';
+import { compareTableHashes, tableHashes } from '../tableHashes';
+import { localCheckedArchive } from '../archiveSource';
 import { targetEnv } from './restore';
 
 const run = promisify(execFile);
@@ -23,25 +22,10 @@ export interface VerifyOptions {
   scratch?: boolean;
 }
 
-async function checkSha256(file: string, manifest: Manifest) {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  await pipeline(fs.createReadStream(file), async source => {
-    for await (const chunk of source) {
-      hash.update(chunk);
-      bytes += chunk.length;
-    }
-  });
-  const sha256 = hash.digest('hex');
-  if (sha256 !== manifest.sha256 || bytes !== manifest.bytes) {
-    throw new AgentError(
-      'verification',
-      `the artifact is corrupted: ${bytes} bytes with sha256 ${sha256}, the manifest says ${manifest.bytes} bytes with sha256 ${manifest.sha256}`,
-    );
-  }
-}
-
-/** Restores into a throw-away database and compares row counts with the manifest's. */
+/**
+ * Restores into a throw-away database, then compares its row counts with the manifest's (counted
+ * in the source's snapshot) and each table's content with the archive's (sha256 of the COPY text).
+ */
 async function checkScratchRestore(
   file: string,
   manifest: Manifest,
@@ -64,15 +48,28 @@ async function checkScratchRestore(
       manifest.pgDump,
       server,
     );
-    await restoreArchive({
-      client,
-      archive: file,
-      database,
+    const [archiveHashes] = await Promise.all([
+      tableHashes(
+        path.join(client.dir, 'pg_restore'),
+        ['--data-only', '--file=-', file],
+        process.env,
+      ),
+      restoreArchive({
+        client,
+        archive: { file },
+        database,
+        env,
+        serverMajor: server.major,
+        jobs: 2,
+        reporter,
+      }),
+    ]);
+    // pg_dump reads without synchronized scans, so rows come back in the order they were restored.
+    const restoredHashes = await tableHashes(
+      path.join(client.dir, 'pg_dump'),
+      ['--data-only', '--no-password', '--file=-', `--dbname=${database}`],
       env,
-      serverMajor: server.major,
-      jobs: 2,
-      reporter,
-    });
+    );
     const restored = await connect(env, database);
     let counts: Record<string, number>;
     try {
@@ -99,10 +96,21 @@ async function checkScratchRestore(
           .join('; ')}`,
       );
     }
+    const changed = compareTableHashes(archiveHashes, restoredHashes);
+    if (changed.length) {
+      throw new AgentError(
+        'verification',
+        `the restored data differs from the archive: ${changed
+          .slice(0, 5)
+          .join('; ')}`,
+      );
+    }
     reporter.log(
       `restored ${
         Object.keys(counts).length
-      } tables into a scratch database; row counts match`,
+      } tables into a scratch database; row counts match the manifest and the content of ${
+        Object.keys(archiveHashes).length
+      } tables matches the archive`,
     );
   } finally {
     const force = server.major >= 13 ? ' with (force)' : '';
@@ -115,15 +123,22 @@ async function checkScratchRestore(
 
 /** Checks that a backup can be restored: checksum, archive table of contents, optionally a real restore. */
 export async function verify(options: VerifyOptions, reporter: Reporter) {
-  if (!options.from.startsWith('file://')) {
-    throw new AgentError(
-      'usage',
-      `verifying ${options.from} is not supported yet; use a file:// artifact`,
-    );
-  }
   const manifest = await readManifest(options.from);
-  const file = fileURLToPath(options.from);
-  await checkSha256(file, manifest);
+  const local = await localCheckedArchive(options.from, manifest, reporter);
+  try {
+    await checkArchive(local.file, manifest, options, reporter);
+  } finally {
+    await local.release();
+  }
+  return { manifest };
+}
+
+async function checkArchive(
+  file: string,
+  manifest: Manifest,
+  options: VerifyOptions,
+  reporter: Reporter,
+) {
   const client = chooseRestoreClient(
     await findClients(),
     manifest.pgDump,
@@ -149,5 +164,4 @@ export async function verify(options: VerifyOptions, reporter: Reporter) {
       reporter,
     );
   }
-  return { manifest };
 }

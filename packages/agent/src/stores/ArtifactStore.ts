@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 
 /** A stream to one artifact that becomes visible only on commit. */
 export interface ArtifactWriter {
@@ -15,7 +15,15 @@ export interface ArtifactStore {
   locationOf(key: string): string;
   /** The key below the store's prefix, as the backend records it. */
   keyOf(relativeKey: string): string;
-  openWriter(relativeKey: string): Promise<ArtifactWriter>;
+  /** `expectedBytes` (an upper estimate) lets a store size its parts; memory stays bounded either way. */
+  openWriter(
+    relativeKey: string,
+    options?: { expectedBytes?: number },
+  ): Promise<ArtifactWriter>;
+  /** Streams an artifact; fails with a storage error naming the key when it does not exist. */
+  openReader(relativeKey: string): Promise<Readable>;
+  /** Reads a small object (a manifest); undefined when it does not exist. */
+  readSmall(relativeKey: string): Promise<string | undefined>;
   /** Writes a small object atomically (the manifest, the commit marker). */
   putSmall(relativeKey: string, body: string): Promise<void>;
   remove(relativeKey: string): Promise<void>;

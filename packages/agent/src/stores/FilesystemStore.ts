@@ -11,6 +11,7 @@ const REASONS: Record<string, string> = {
   EPERM: 'permission denied',
   EROFS: 'the file system is read-only',
   ENOTDIR: 'a file stands where a folder should be',
+  ENOENT: 'it does not exist',
 };
 
 function storageError(action: string, target: string, error: any): AgentError {
@@ -90,6 +91,25 @@ export class FilesystemStore implements ArtifactStore {
     };
   }
 
+  async openReader(relativeKey: string) {
+    const file = this.pathOf(relativeKey);
+    try {
+      const handle = await fsp.open(file, 'r');
+      return handle.createReadStream();
+    } catch (error) {
+      throw storageError('read', file, error);
+    }
+  }
+
+  async readSmall(relativeKey: string) {
+    try {
+      return await fsp.readFile(this.pathOf(relativeKey), 'utf8');
+    } catch (error: any) {
+      if (error?.code === 'ENOENT') return undefined;
+      throw storageError('read', this.pathOf(relativeKey), error);
+    }
+  }
+
   async putSmall(relativeKey: string, body: string) {
     const final = this.pathOf(relativeKey);
     const temp = `${final}.partial`;
@@ -106,6 +126,10 @@ export class FilesystemStore implements ArtifactStore {
   }
 
   async remove(relativeKey: string) {
-    await fsp.rm(this.pathOf(relativeKey), { force: true });
+    try {
+      await fsp.rm(this.pathOf(relativeKey), { force: true });
+    } catch (error) {
+      throw storageError('delete', this.pathOf(relativeKey), error);
+    }
   }
 }

@@ -1,18 +1,30 @@
 import {
   DeleteObjectCommand,
+  GetObjectCommand,
   HeadBucketCommand,
   PutObjectCommand,
   S3Client,
   ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { AgentError } from '../errors';
 import { ArtifactStore, ArtifactWriter } from './ArtifactStore';
 
 const MiB = 1024 * 1024;
-/** S3 allows 10,000 parts; 64 MiB parts cover 625 GiB, and the part size grows with the expected size. */
-const DEFAULT_PART_SIZE = 64 * MiB;
+const MIN_PART_SIZE = 8 * MiB;
+/** S3's limits: 10,000 parts of at most 5 GiB. Leave headroom below the part count. */
+const MAX_PARTS = 9_000;
+const MAX_PART_SIZE = 5 * 1024 * MiB;
+
+/**
+ * The part size for an upload of at most `expectedBytes`: small parts keep memory low (the upload
+ * holds about three parts), large enough ones keep a big dump under S3's 10,000-part limit.
+ */
+export function partSizeFor(expectedBytes = 0): number {
+  const needed = Math.ceil(expectedBytes / MAX_PARTS / MiB) * MiB;
+  return Math.min(MAX_PART_SIZE, Math.max(MIN_PART_SIZE, needed));
+}
 
 /** Turns an S3 failure into a message that names what to fix. */
 export function s3Error(
@@ -26,6 +38,8 @@ export function s3Error(
   if (code === 'CredentialsProviderError') {
     reason =
       'no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or give the runner an IAM role)';
+  } else if (code === 'NoSuchKey') {
+    reason = 'the object does not exist';
   } else if (
     code === 'NoSuchBucket' ||
     error?.$metadata?.httpStatusCode === 404
@@ -59,7 +73,7 @@ export class S3Store implements ArtifactStore {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly client: S3Client;
-  private readonly partSize: number;
+  private readonly partSize?: number;
 
   constructor(
     url: string,
@@ -93,7 +107,7 @@ export class S3Store implements ArtifactStore {
         ? env.AWS_S3_FORCE_PATH_STYLE === '1'
         : Boolean(endpoint),
     });
-    this.partSize = Math.max(5 * MiB, options.partSize ?? DEFAULT_PART_SIZE);
+    this.partSize = options.partSize;
     this.sse = env.BACKLOT_S3_SSE as ServerSideEncryption | undefined;
     this.kmsKeyId = env.BACKLOT_S3_SSE_KMS_KEY_ID;
   }
@@ -124,7 +138,10 @@ export class S3Store implements ArtifactStore {
     }
   }
 
-  async openWriter(relativeKey: string): Promise<ArtifactWriter> {
+  async openWriter(
+    relativeKey: string,
+    options: { expectedBytes?: number } = {},
+  ): Promise<ArtifactWriter> {
     const key = this.keyOf(relativeKey);
     const body = new PassThrough();
     const upload = new Upload({
@@ -135,7 +152,7 @@ export class S3Store implements ArtifactStore {
         Body: body,
         ...this.encryption(),
       },
-      partSize: this.partSize,
+      partSize: this.partSize ?? partSizeFor(options.expectedBytes),
       queueSize: 2, // bounded memory: at most two parts in flight
       leavePartsOnError: false,
     });
@@ -163,6 +180,35 @@ export class S3Store implements ArtifactStore {
         await this.remove(relativeKey).catch(() => {});
       },
     };
+  }
+
+  async openReader(relativeKey: string): Promise<Readable> {
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.keyOf(relativeKey),
+        }),
+      );
+      return res.Body as Readable;
+    } catch (error) {
+      throw s3Error('read', this.locationOf(relativeKey), this.bucket, error);
+    }
+  }
+
+  async readSmall(relativeKey: string) {
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.keyOf(relativeKey),
+        }),
+      );
+      return await res.Body!.transformToString('utf8');
+    } catch (error: any) {
+      if (error?.name === 'NoSuchKey') return undefined;
+      throw s3Error('read', this.locationOf(relativeKey), this.bucket, error);
+    }
   }
 
   async putSmall(relativeKey: string, body: string) {

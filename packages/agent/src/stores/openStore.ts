@@ -12,3 +12,16 @@ export function openStore(url: string): ArtifactStore {
     `"${url}" is not a storage URL: use file:///path/prefix or s3://bucket/prefix`,
   );
 }
+
+/** The store holding the artifact at `url`, and the artifact's name in it (its last path segment). */
+export function openArtifact(url: string): {
+  store: ArtifactStore;
+  name: string;
+} {
+  const slash = url.lastIndexOf('/');
+  const name = url.slice(slash + 1);
+  if (slash < 0 || !name) {
+    throw new AgentError('usage', `"${url}" does not name an artifact`);
+  }
+  return { store: openStore(url.slice(0, slash)), name };
+}

@@ -1,7 +1,6 @@
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { HumanDuration } from '@backstage/types';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { readStorageConfig, StorageConfig } from './storageConfig';
 
 /** A named connection from `dbBackups.connections`; the password never leaves the backend but through env. */
 export interface ConnectionConfig {
@@ -17,9 +16,7 @@ export interface ConnectionConfig {
 export interface DbBackupsConfig {
   entityTypes: string[];
   connections: Map<string, ConnectionConfig>;
-  /** Base URL the agent writes artifacts below (file:///… for the filesystem store). */
-  storageUrl: string;
-  storeType: 'filesystem';
+  storage: StorageConfig;
   pgBinDirs: string[];
   searchSystemBinDirs: boolean;
   concurrency: number;
@@ -54,16 +51,6 @@ export function readDbBackupsConfig(root: Config): DbBackupsConfig {
     });
   }
 
-  const storeType = config?.getOptionalString('storage.type') ?? 'filesystem';
-  if (storeType !== 'filesystem') {
-    throw new Error(
-      `dbBackups.storage.type "${storeType}" is not supported; use "filesystem"`,
-    );
-  }
-  const folder = path.resolve(
-    config?.getOptionalString('storage.filesystem.path') ?? './backups',
-  );
-
   const scratchName = config?.getOptionalString('verify.scratchConnection');
   if (scratchName && !connections.has(scratchName)) {
     throw new Error(
@@ -75,8 +62,7 @@ export function readDbBackupsConfig(root: Config): DbBackupsConfig {
     scratchConnection: scratchName ? connections.get(scratchName) : undefined,
     entityTypes: config?.getOptionalStringArray('entityTypes') ?? ['database'],
     connections,
-    storeType,
-    storageUrl: pathToFileURL(folder).href,
+    storage: readStorageConfig(config),
     pgBinDirs: config?.getOptionalStringArray('local.pgBinDirs') ?? [],
     searchSystemBinDirs:
       config?.getOptionalBoolean('local.searchSystemBinDirs') ?? true,

@@ -3,6 +3,7 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { RunArtifact } from '@backlot/plugin-db-backups-common';
 import { BackupOutcome, BackupRequest, Runner, VerifyRequest } from './Runner';
 import { libpqEnv, runAgent } from './agentProcess';
+import { StorageConfig } from '../config/storageConfig';
 
 /** The embedded default: runs backlot-agent on the backend host. */
 export class LocalRunner implements Runner {
@@ -10,16 +11,17 @@ export class LocalRunner implements Runner {
 
   constructor(
     private readonly options: {
-      storageUrl: string;
+      storage: StorageConfig;
       pgBinDirs: string[];
       searchSystemBinDirs: boolean;
       logger: LoggerService;
     },
   ) {}
 
-  /** Where the agent looks for pg_dump/pg_restore of the right major. */
-  private clientSearchEnv() {
+  /** Where the agent finds pg_dump/pg_restore of the right major, and how it reaches the storage. */
+  private agentEnv() {
     return {
+      ...this.options.storage.env,
       BACKLOT_PG_BIN_DIRS: this.options.pgBinDirs.join(':'),
       BACKLOT_PG_SYSTEM_BINS: this.options.searchSystemBinDirs ? '1' : '0',
     };
@@ -36,7 +38,7 @@ export class LocalRunner implements Runner {
       args: [
         'dump',
         '--to',
-        this.options.storageUrl,
+        this.options.storage.url,
         '--entity',
         `${namespace}/${name}`,
         '--run-id',
@@ -46,7 +48,7 @@ export class LocalRunner implements Runner {
       ],
       env: {
         ...libpqEnv(request.connection),
-        ...this.clientSearchEnv(),
+        ...this.agentEnv(),
       },
       logger,
       onEvent: async event => {
@@ -102,7 +104,7 @@ export class LocalRunner implements Runner {
       bytes: result.bytes ?? undefined,
       sha256: result.sha256 ?? undefined,
       artifact: {
-        store: 'filesystem',
+        store: this.options.storage.type,
         key: result.key,
         location: result.location,
       },
@@ -125,7 +127,7 @@ export class LocalRunner implements Runner {
       ],
       env: {
         ...(scratch ? libpqEnv({ ...scratch, database: 'postgres' }) : {}),
-        ...this.clientSearchEnv(),
+        ...this.agentEnv(),
       },
       logger,
       onEvent: async () => {},
@@ -156,7 +158,7 @@ export class LocalRunner implements Runner {
   async prune(artifact: RunArtifact): Promise<void> {
     const exit = await runAgent({
       args: ['prune', '--from', artifact.location],
-      env: {},
+      env: this.agentEnv(),
       logger: this.options.logger,
       onEvent: async () => {},
     });

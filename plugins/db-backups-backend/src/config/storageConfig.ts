@@ -1,0 +1,112 @@
+import { Config } from '@backstage/config';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** Where the agent writes artifacts, and the environment that lets it (S3 settings and credentials). */
+export interface StorageConfig {
+  type: 'filesystem' | 's3';
+  /** Base URL the agent writes below: file:///… or s3://bucket/prefix. */
+  url: string;
+  /** Handed to the agent's environment only; holds the S3 secret when configured, so never log it. */
+  env: Record<string, string>;
+}
+
+/**
+ * The backend's own AWS credential sources, passed on when the config names no keys, so that an
+ * instance role, a profile or web identity (IRSA) keeps working in the agent.
+ */
+const AWS_CREDENTIAL_ENV = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_CONFIG_FILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+];
+
+const SSE_VALUES = ['AES256', 'aws:kms'];
+
+function s3Storage(s3: Config): StorageConfig {
+  const bucket = s3.getString('bucket');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new Error(
+      `dbBackups.storage.s3.bucket "${bucket}" is not a valid S3 bucket name`,
+    );
+  }
+  const prefix = (s3.getOptionalString('prefix') ?? '').replace(
+    /^\/+|\/+$/g,
+    '',
+  );
+  const env: Record<string, string> = {
+    AWS_REGION: s3.getOptionalString('region') ?? 'us-east-1',
+  };
+  const endpoint = s3.getOptionalString('endpoint');
+  if (endpoint) env.AWS_ENDPOINT_URL_S3 = endpoint;
+  const forcePathStyle = s3.getOptionalBoolean('forcePathStyle');
+  if (forcePathStyle !== undefined)
+    env.AWS_S3_FORCE_PATH_STYLE = forcePathStyle ? '1' : '0';
+  const sse = s3.getOptionalString('serverSideEncryption');
+  if (sse !== undefined) {
+    if (!SSE_VALUES.includes(sse)) {
+      throw new Error(
+        `dbBackups.storage.s3.serverSideEncryption "${sse}" is not one of ${SSE_VALUES.join(
+          ', ',
+        )}`,
+      );
+    }
+    env.BACKLOT_S3_SSE = sse;
+  }
+  const kmsKeyId = s3.getOptionalString('kmsKeyId');
+  if (kmsKeyId) {
+    if (sse !== 'aws:kms') {
+      throw new Error(
+        'dbBackups.storage.s3.kmsKeyId needs serverSideEncryption: aws:kms',
+      );
+    }
+    env.BACKLOT_S3_SSE_KMS_KEY_ID = kmsKeyId;
+  }
+  const credentials = s3.getOptionalConfig('credentials');
+  if (credentials) {
+    env.AWS_ACCESS_KEY_ID = credentials.getString('accessKeyId');
+    env.AWS_SECRET_ACCESS_KEY = credentials.getString('secretAccessKey');
+  } else {
+    for (const name of AWS_CREDENTIAL_ENV) {
+      const value = process.env[name];
+      if (value) env[name] = value;
+    }
+  }
+  return {
+    type: 's3',
+    url: `s3://${bucket}${prefix ? `/${prefix}` : ''}`,
+    env,
+  };
+}
+
+/** Reads `dbBackups.storage`: a folder (the embedded default) or an S3 bucket. */
+export function readStorageConfig(config: Config | undefined): StorageConfig {
+  const type = config?.getOptionalString('storage.type') ?? 'filesystem';
+  if (type === 's3') {
+    const s3 = config?.getOptionalConfig('storage.s3');
+    if (!s3) {
+      throw new Error(
+        'dbBackups.storage.type is "s3" but dbBackups.storage.s3 is missing: give at least its bucket',
+      );
+    }
+    return s3Storage(s3);
+  }
+  if (type !== 'filesystem') {
+    throw new Error(
+      `dbBackups.storage.type "${type}" is not supported; use "filesystem" or "s3"`,
+    );
+  }
+  const folder = path.resolve(
+    config?.getOptionalString('storage.filesystem.path') ?? './backups',
+  );
+  return { type, url: pathToFileURL(folder).href, env: {} };
+}

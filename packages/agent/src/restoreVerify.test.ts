@@ -1,10 +1,17 @@
+import {
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createDatabase, testbedUp, TestbedInfo } from '@backlot/testbed';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { EXIT_CODES } from './errors';
+import { compareTableHashes, tableHashes } from './tableHashes';
 import { runAgent } from './__testUtils__/runAgent';
 
 jest.setTimeout(180_000);
@@ -37,21 +44,56 @@ async function fingerprint(url: string) {
 
 describe('backlot-agent restore and verify', () => {
   let testbed: TestbedInfo;
+  let s3: S3Client;
+  /** pg clients and the testbed's S3: what every agent call gets, but no database credentials. */
+  const toolsEnv = (): Record<string, string> => ({
+    BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
+    BACKLOT_PG_SYSTEM_BINS: '0',
+    AWS_ENDPOINT_URL_S3: testbed.s3!.endpoint,
+    AWS_REGION: testbed.s3!.region,
+    AWS_ACCESS_KEY_ID: testbed.s3!.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: testbed.s3!.secretAccessKey,
+  });
   const env = (major: number, database: string): Record<string, string> => ({
     PGHOST: testbed.host,
     PGPORT: String(testbed.ports[String(major)]),
     PGUSER: testbed.user,
     PGPASSWORD: testbed.password,
     PGDATABASE: database,
-    BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
-    BACKLOT_PG_SYSTEM_BINS: '0',
+    ...toolsEnv(),
   });
+  const s3Key = (location: string) =>
+    location.replace(`s3://${testbed.s3!.bucket}/`, '');
+  async function readArtifact(location: string): Promise<Buffer> {
+    if (location.startsWith('file://'))
+      return fs.readFileSync(fileURLToPath(location));
+    const got = await s3.send(
+      new GetObjectCommand({
+        Bucket: testbed.s3!.bucket,
+        Key: s3Key(location),
+      }),
+    );
+    return Buffer.from(await got.Body!.transformToByteArray());
+  }
+  async function writeArtifact(location: string, body: Buffer) {
+    if (location.startsWith('file://')) {
+      fs.writeFileSync(fileURLToPath(location), body);
+      return;
+    }
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: testbed.s3!.bucket,
+        Key: s3Key(location),
+        Body: body,
+      }),
+    );
+  }
   const urlOf = (major: number, database: string) =>
     `postgresql://${testbed.user}:${encodeURIComponent(testbed.password)}@${
       testbed.host
     }:${testbed.ports[String(major)]}/${database}`;
 
-  async function seedAndDump(major: number) {
+  async function seedAndDump(major: number, store: 'file' | 's3' = 's3') {
     const url = await createDatabase(major, 'backlot_rv_source');
     const client = new Client({ connectionString: url });
     await client.connect();
@@ -71,7 +113,9 @@ describe('backlot-agent restore and verify', () => {
       [
         'dump',
         '--to',
-        pathToFileURL(dir).href,
+        store === 's3'
+          ? `s3://${testbed.s3!.bucket}/rv-${randomUUID()}`
+          : pathToFileURL(dir).href,
         '--entity',
         'default/rv',
         '--run-id',
@@ -84,18 +128,35 @@ describe('backlot-agent restore and verify', () => {
   }
 
   beforeAll(async () => {
-    testbed = await testbedUp({ pg: [14, 16, 18] });
+    testbed = await testbedUp({ pg: [14, 16, 18], s3: true });
+    s3 = new S3Client({
+      endpoint: testbed.s3!.endpoint,
+      region: testbed.s3!.region,
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: testbed.s3!.accessKeyId,
+        secretAccessKey: testbed.s3!.secretAccessKey,
+      },
+    });
   });
 
-  it.each([14, 16, 18])(
-    'restores a PostgreSQL %i dump into a new database with equal data',
-    async major => {
-      const { url, location } = await seedAndDump(major);
+  // jobs 1 from S3 streams into pg_restore; jobs 2 downloads first (pg_restore --jobs needs a file)
+  it.each([
+    [14, 's3', '1'],
+    [16, 's3', '2'],
+    [18, 's3', '1'],
+    [16, 'file', '2'],
+  ] as const)(
+    'restores a PostgreSQL %i dump from %s (--jobs %s) into a new database with equal data',
+    async (major, store, jobs) => {
+      const { url, location } = await seedAndDump(major, store);
+      expect(location.startsWith(store === 's3' ? 's3://' : 'file://')).toBe(
+        true,
+      );
       const manifest = JSON.parse(
-        fs.readFileSync(
-          fileURLToPath(location).replace('.dump', '.manifest.json'),
-          'utf8',
-        ),
+        (
+          await readArtifact(location.replace('.dump', '.manifest.json'))
+        ).toString('utf8'),
       );
       expect(manifest.tables).toEqual({
         'public.plain': 1000,
@@ -109,6 +170,7 @@ describe('backlot-agent restore and verify', () => {
       await admin
         .query(`drop database if exists ${targetDb} with (force)`)
         .catch(() => admin.query(`drop database if exists ${targetDb}`));
+      await admin.query(`drop database if exists ${targetDb}_corrupt`);
       await admin.end();
 
       const restored = await agent(
@@ -120,12 +182,9 @@ describe('backlot-agent restore and verify', () => {
           urlOf(major, targetDb),
           '--create',
           '--jobs',
-          '2',
+          jobs,
         ],
-        {
-          BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
-          BACKLOT_PG_SYSTEM_BINS: '0',
-        },
+        toolsEnv(),
       );
       expect(restored.result.error).toBeNull();
       expect(restored.code).toBe(EXIT_CODES.ok);
@@ -146,27 +205,73 @@ describe('backlot-agent restore and verify', () => {
         env(major, 'postgres'),
       );
       expect(verified.code).toBe(EXIT_CODES.ok);
-      expect(verified.stderr).toContain('row counts match');
+      expect(verified.stderr).toContain(
+        'row counts match the manifest and the content of 3 tables matches the archive',
+      );
+
+      // one flipped byte: verify exits 6, and a streamed restore of it fails too
+      const bytes = await readArtifact(location);
+      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      await writeArtifact(location, bytes);
+      const flipped = await agent(
+        ['verify', '--from', location],
+        env(major, 'postgres'),
+      );
+      expect(flipped.code).toBe(EXIT_CODES.verification);
+      expect(flipped.result.error.message).toContain(
+        'the artifact is corrupted',
+      );
+      if (store === 's3' && jobs === '1') {
+        const corruptRestore = await agent(
+          [
+            'restore',
+            '--from',
+            location,
+            '--target-url',
+            urlOf(major, `${targetDb}_corrupt`),
+            '--create',
+          ],
+          toolsEnv(),
+        );
+        expect(corruptRestore.code).not.toBe(EXIT_CODES.ok);
+        expect(corruptRestore.result.status).toBe('failed');
+      }
     },
   );
 
-  it('exits 6 when a byte of the artifact is flipped, and when the manifest is missing', async () => {
-    const { location, dir } = await seedAndDump(16);
+  it('content hashes tell a changed row apart from an equal table', async () => {
+    const { location, url } = await seedAndDump(16, 'file');
+    const bin = path.join(testbed.pgBin['18'], 'pg_restore');
+    const dumpBin = path.join(testbed.pgBin['18'], 'pg_dump');
+    const archive = await tableHashes(
+      bin,
+      ['--data-only', '--file=-', fileURLToPath(location)],
+      process.env,
+    );
+    const sourceEnv = { ...process.env, ...env(16, 'backlot_rv_source') };
+    const source = () =>
+      tableHashes(dumpBin, ['--data-only', '--file=-'], sourceEnv);
+    expect(Object.keys(archive).sort()).toEqual([
+      'public.plain',
+      'sales."MixedCase"',
+      'sales.docs',
+    ]);
+    expect(compareTableHashes(archive, await source())).toEqual([]);
+
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    await client.query(
+      `update sales."MixedCase" set "Ünïcødé" = 'changed' where "Id" = 7`,
+    );
+    await client.end();
+    expect(compareTableHashes(archive, await source())).toEqual([
+      'sales."MixedCase": content differs',
+    ]);
+  });
+
+  it('exits 6 when the manifest is missing', async () => {
+    const { location, dir } = await seedAndDump(16, 'file');
     const file = fileURLToPath(location);
-    const corrupt = path.join(dir, 'corrupt.dump');
-    const bytes = fs.readFileSync(file);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-    fs.writeFileSync(corrupt, bytes);
-    fs.copyFileSync(
-      file.replace('.dump', '.manifest.json'),
-      path.join(dir, 'corrupt.manifest.json'),
-    );
-    const flipped = await agent(
-      ['verify', '--from', pathToFileURL(corrupt).href],
-      env(16, 'postgres'),
-    );
-    expect(flipped.code).toBe(EXIT_CODES.verification);
-    expect(flipped.result.error.message).toContain('the artifact is corrupted');
 
     fs.copyFileSync(file, path.join(dir, 'uncommitted.dump'));
     const uncommitted = await agent(
@@ -192,9 +297,7 @@ describe('backlot-agent restore and verify', () => {
         urlOf(16, 'backlot_rv_older'),
         '--create',
       ],
-      {
-        BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
-      },
+      toolsEnv(),
     );
     expect(older.code).not.toBe(EXIT_CODES.ok);
     expect(older.result.error.message).toMatch(
@@ -203,9 +306,7 @@ describe('backlot-agent restore and verify', () => {
 
     const notEmpty = await agent(
       ['restore', '--from', location, '--target-url', url],
-      {
-        BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
-      },
+      toolsEnv(),
     );
     expect(notEmpty.code).not.toBe(EXIT_CODES.ok);
     expect(notEmpty.result.error.message).toMatch(/is not empty/);

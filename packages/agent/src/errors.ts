@@ -50,3 +50,19 @@ export function toAgentError(error: unknown): AgentError {
   const message = error instanceof Error ? error.message : String(error);
   return new AgentError('internal', message);
 }
+
+const IO_REASONS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exhausted',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a file stands where a folder should be',
+  ENOENT: 'it does not exist',
+  EIO: 'an I/O error on the device',
+};
+
+/** A file system error in words a person can act on. */
+export function ioReason(error: any): string {
+  return IO_REASONS[error?.code] ?? error?.message ?? String(error);
+}

@@ -12,7 +12,7 @@ import {
   parseCompression,
   pgDumpCompressArg,
 } from '../compression';
-import { AgentError } from '../errors';
+import { AgentError, ioReason } from '../errors';
 import { digestStream } from '../digest';
 import { Reporter } from '../events';
 import { chooseClient, findClients } from '../pgClients';
@@ -69,9 +69,11 @@ function describeFailure(outcome: {
     );
   }
   if (outcome.streamError) {
+    // the S3 store fails its stream with a storage error that already says what to fix
+    if (outcome.streamError instanceof AgentError) return outcome.streamError;
     return new AgentError(
       'storage',
-      `cannot write ${outcome.location}: ${outcome.streamError.message}`,
+      `cannot write ${outcome.location}: ${ioReason(outcome.streamError)}`,
     );
   }
   if (outcome.exit.signal) {
@@ -191,7 +193,9 @@ export async function dump(
       interrupted: signal.aborted
         ? String(signal.reason ?? 'a signal')
         : undefined,
-      streamError: streamError as Error | undefined,
+      streamError: streamError
+        ? (await writer.failure()) ?? (streamError as Error)
+        : undefined,
       exit,
       bytes: counter.bytes(),
       stderr,

@@ -7,6 +7,11 @@ export interface ArtifactWriter {
   commit(): Promise<void>;
   /** Removes whatever was written; the key never appears. */
   abort(): Promise<void>;
+  /**
+   * After the stream failed: the store's own reason, when the store caused it (a failed upload
+   * makes the stream fail with a bare "aborted"); undefined otherwise.
+   */
+  failure(): Promise<Error | undefined>;
 }
 
 /** Where dumps and manifests go. Keys are relative to the store's URL. */

@@ -2,21 +2,14 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { AgentError } from '../errors';
+import { AgentError, ioReason } from '../errors';
 import { ArtifactStore, ArtifactWriter } from './ArtifactStore';
 
-const REASONS: Record<string, string> = {
-  ENOSPC: 'the disk is full',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-  ENOTDIR: 'a file stands where a folder should be',
-  ENOENT: 'it does not exist',
-};
-
 function storageError(action: string, target: string, error: any): AgentError {
-  const reason = REASONS[error?.code] ?? error?.message ?? String(error);
-  return new AgentError('storage', `cannot ${action} ${target}: ${reason}`);
+  return new AgentError(
+    'storage',
+    `cannot ${action} ${target}: ${ioReason(error)}`,
+  );
 }
 
 async function fsyncPath(target: string, flags = 'r') {
@@ -83,6 +76,7 @@ export class FilesystemStore implements ArtifactStore {
           throw storageError('commit', final, error);
         }
       },
+      failure: async () => undefined, // the stream's own error names the cause
       abort: async () => {
         stream.destroy();
         await fsp.rm(partial, { force: true });

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentError } from '../errors';
 import { ArtifactStore, ArtifactWriter } from './ArtifactStore';
 
@@ -157,8 +158,13 @@ export class S3Store implements ArtifactStore {
       leavePartsOnError: false,
     });
     const done = upload.done();
+    const uploadFailure = done.then(
+      () => undefined,
+      error =>
+        s3Error('upload', this.locationOf(relativeKey), this.bucket, error),
+    );
     // A failed upload stops reading; destroying the stream makes the writer see it instead of waiting forever.
-    done.catch(error => body.destroy(error));
+    uploadFailure.then(error => error && body.destroy(error));
     return {
       stream: body,
       commit: async () => {
@@ -173,6 +179,12 @@ export class S3Store implements ArtifactStore {
           );
         }
       },
+      // a failed stream ends the upload too, so this settles; the timeout guards against a hung endpoint
+      failure: () =>
+        Promise.race([
+          uploadFailure,
+          sleep(10_000, undefined, { ref: false }),
+        ]),
       abort: async () => {
         body.destroy();
         await upload.abort().catch(() => {});

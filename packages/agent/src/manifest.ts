@@ -47,7 +47,9 @@ export async function readManifest(dumpUrl: string): Promise<Manifest> {
   } catch (error) {
     throw new AgentError(
       'verification',
-      `${url} is not valid JSON (${(error as Error).message}): the backup cannot be trusted`,
+      `${url} is not valid JSON (${
+        (error as Error).message
+      }): the backup cannot be trusted`,
     );
   }
 }

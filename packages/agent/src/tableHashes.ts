@@ -56,7 +56,9 @@ export async function tableHashes(
   if (code !== 0) {
     throw new AgentError(
       'verification',
-      `${command.split('/').pop()} could not read the data (exit ${code}): ${stderr
+      `${command
+        .split('/')
+        .pop()} could not read the data (exit ${code}): ${stderr
         .trim()
         .split('\n')
         .slice(-2)

@@ -95,7 +95,9 @@ export async function restore(options: RestoreOptions, reporter: Reporter) {
   reporter.log(
     `restoring ${options.from} into "${database}" on PostgreSQL ${server.version} with pg_restore ${client.version}`,
   );
-  const restoreFrom = (archive: Parameters<typeof restoreArchive>[0]['archive']) =>
+  const restoreFrom = (
+    archive: Parameters<typeof restoreArchive>[0]['archive'],
+  ) =>
     restoreArchive({
       client,
       archive,
@@ -129,7 +131,9 @@ export async function restore(options: RestoreOptions, reporter: Reporter) {
     } catch (error) {
       throw new AgentError(
         'verification',
-        `${(error as Error).message}; "${database}" now holds data from a corrupted artifact: drop it`,
+        `${
+          (error as Error).message
+        }; "${database}" now holds data from a corrupted artifact: drop it`,
       );
     }
   }

@@ -181,10 +181,7 @@ export class S3Store implements ArtifactStore {
       },
       // a failed stream ends the upload too, so this settles; the timeout guards against a hung endpoint
       failure: () =>
-        Promise.race([
-          uploadFailure,
-          sleep(10_000, undefined, { ref: false }),
-        ]),
+        Promise.race([uploadFailure, sleep(10_000, undefined, { ref: false })]),
       abort: async () => {
         body.destroy();
         await upload.abort().catch(() => {});

@@ -26,6 +26,8 @@ export type AgentEvent =
       serverVersion: string | null;
       pgDumpVersion: string | null;
       error: null | { code: string; message: string };
+      /** The agent's own peak resident memory (not pg_dump's), for sizing runners. */
+      peakRssBytes?: number;
     };
 
 export interface Reporter {

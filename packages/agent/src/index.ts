@@ -8,3 +8,4 @@ export type { AgentErrorCode } from './errors';
 export type { AgentEvent } from './events';
 export { chooseClient, findClients, parsePgVersion } from './pgClients';
 export type { PgClient } from './pgClients';
+export { defaultCompression, describeCompression } from './compression';

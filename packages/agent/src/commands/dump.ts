@@ -274,6 +274,7 @@ export async function dump(
       sha256,
       ...versions,
       error: null,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
     });
   } catch (error) {
     const agentError =

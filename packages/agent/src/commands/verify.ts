@@ -73,7 +73,9 @@ async function checkScratchRestore(
     const restored = await connect(env, database);
     let counts: Record<string, number>;
     try {
+      await restored.query('begin read only'); // countRows releases locks through savepoints
       counts = await countRows(restored);
+      await restored.query('commit');
     } finally {
       await restored.end().catch(() => {});
     }

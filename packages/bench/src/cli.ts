@@ -1,0 +1,237 @@
+import { defaultCompression, describeCompression } from '@backlot/agent';
+import { pgBinFor, testbedUp } from '@backlot/testbed';
+import { Command } from 'commander';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import {
+  agentBackup,
+  BenchTarget,
+  copyAll,
+  Measured,
+  pgDumpToFile,
+  userTables,
+} from './measure';
+import {
+  BenchResult,
+  FrontierPoint,
+  renderMarkdown,
+  WorkloadResult,
+} from './report';
+import { median, rotate } from './stats';
+import { ensureWorkload, WORKLOADS } from './workloads';
+
+const SERVER_MAJOR = 18;
+const FRONTIER_CODECS = [
+  'lz4:1',
+  'gzip:1',
+  'gzip:6',
+  'zstd:1',
+  'zstd:3',
+  'zstd:6',
+  'zstd:9',
+];
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function main(opts: {
+  json?: boolean;
+  runs: string;
+  only?: string;
+  frontier: boolean;
+}) {
+  const runs = Number(opts.runs);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`--runs "${opts.runs}" is not a whole number`);
+  const only = opts.only?.split(',');
+  const workloads = WORKLOADS.filter(w => !only || only.includes(w.id));
+
+  const testbed = await testbedUp({ pg: [SERVER_MAJOR], s3: true });
+  const bin = pgBinFor(SERVER_MAJOR);
+  if (!bin)
+    throw new Error(
+      `no pg client ${SERVER_MAJOR}: run yarn testbed up --clients`,
+    );
+  const t = testbed.s3!;
+  const target: BenchTarget = {
+    libpq: {
+      PGHOST: testbed.host,
+      PGPORT: String(testbed.ports[String(SERVER_MAJOR)]),
+      PGUSER: testbed.user,
+      PGPASSWORD: testbed.password,
+    },
+    pgBinDir: bin.dir,
+    agentEnv: {
+      AWS_ENDPOINT_URL_S3: t.endpoint,
+      AWS_REGION: t.region,
+      AWS_ACCESS_KEY_ID: t.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: t.secretAccessKey,
+      BACKLOT_PG_BIN_DIRS: bin.dir,
+      BACKLOT_PG_SYSTEM_BINS: '0',
+    },
+    agentBin: path.join(REPO_ROOT, 'packages/agent/bin/backlot-agent'),
+    s3Url: `s3://${t.bucket}/bench`,
+  };
+  const connect = async (database: string) => {
+    const client = new Client({
+      host: testbed.host,
+      port: testbed.ports[String(SERVER_MAJOR)],
+      user: testbed.user,
+      password: testbed.password,
+      database,
+    });
+    await client.connect();
+    return client;
+  };
+
+  const admin = await connect('postgres');
+  const serverVersion = (await admin.query('show server_version')).rows[0]
+    .server_version;
+  for (const w of workloads) await ensureWorkload(admin, connect, w, log);
+  await admin.end();
+
+  const compression = describeCompression(defaultCompression(bin.major));
+  const result: BenchResult = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+      node: process.version,
+      server: `PostgreSQL ${serverVersion}`,
+      pgDump: `pg_dump ${bin.major} (${bin.dir})`,
+      s3: `fauxqs on ${t.endpoint} (same machine)`,
+    },
+    runs,
+    compression,
+    workloads: {},
+    frontier: {},
+  };
+
+  for (const w of workloads) {
+    const client = await connect(w.database);
+    const tables = await userTables(client);
+    const dbBytes = Number(
+      (await client.query('select pg_database_size(current_database()) as b'))
+        .rows[0].b,
+    );
+    await client.end();
+    log(
+      `${w.id}: ${tables.length} tables, ${(dbBytes / 1024 ** 3).toFixed(
+        2,
+      )} GiB; warming the cache`,
+    );
+    await copyAll(target, w.database, tables);
+
+    const samples: Record<'B0' | 'B1' | 'B2' | 'backup', Measured[]> = {
+      B0: [],
+      B1: [],
+      B2: [],
+      backup: [],
+    };
+    const steps: [keyof typeof samples, () => Promise<Measured>][] = [
+      ['B0', () => copyAll(target, w.database, tables)],
+      ['B1', () => pgDumpToFile(target, w.database, 'none', true)],
+      ['B2', () => pgDumpToFile(target, w.database, compression, false)],
+      [
+        'backup',
+        () =>
+          agentBackup(
+            target,
+            w.database,
+            `default/bench-${w.id.toLowerCase()}`,
+            compression,
+          ),
+      ],
+    ];
+    for (let round = 0; round < runs; round++) {
+      for (const [name, measure] of rotate(steps, round)) {
+        const m = await measure();
+        samples[name].push(m);
+        log(
+          `${w.id} round ${round + 1}/${runs}: ${name} ${m.seconds.toFixed(
+            2,
+          )} s${m.bytes ? `, ${m.bytes} bytes` : ''}`,
+        );
+      }
+    }
+    // B1's bytes: pg_dump without compression, counted once outside the timed runs
+    const b1Bytes = (await pgDumpToFile(target, w.database, 'none', false))
+      .bytes!;
+    const med = (name: keyof typeof samples) =>
+      median(samples[name].map(s => s.seconds));
+    const wr: WorkloadResult = {
+      backup_s: round2(med('backup')),
+      B0_s: round2(med('B0')),
+      B1_s: round2(med('B1')),
+      B2_s: round2(med('B2')),
+      ratio_vs_B0: round2(med('backup') / med('B0')),
+      ratio_vs_B2: round3(med('backup') / med('B2')),
+      artifact_bytes: median(samples.backup.map(s => s.bytes!)),
+      B1_bytes: b1Bytes,
+      B2_bytes: median(samples.B2.map(s => s.bytes!)),
+      artifact_vs_B1: round3(
+        median(samples.backup.map(s => s.bytes!)) / b1Bytes,
+      ),
+      peak_rss_mb: round2(
+        Math.max(...samples.backup.map(s => s.peakRssBytes ?? 0)) / 1024 ** 2,
+      ),
+      database_bytes: dbBytes,
+      tables: tables.length,
+      description: w.description,
+      samples: Object.fromEntries(
+        Object.entries(samples).map(([k, v]) => [
+          k,
+          v.map(s => round2(s.seconds)),
+        ]),
+      ),
+    };
+    result.workloads[w.id] = wr;
+
+    if (opts.frontier && w.id !== 'W3') {
+      const points: FrontierPoint[] = [];
+      for (const codec of ['none', ...FRONTIER_CODECS]) {
+        const m = await pgDumpToFile(target, w.database, codec, false);
+        points.push({
+          codec,
+          seconds: round2(m.seconds),
+          bytes: m.bytes!,
+          vs_B1_bytes: round3(m.bytes! / b1Bytes),
+        });
+        log(
+          `${w.id} frontier: ${codec} ${m.seconds.toFixed(2)} s, ${
+            m.bytes
+          } bytes`,
+        );
+      }
+      result.frontier[w.id] = points;
+    }
+  }
+
+  const out = path.join(REPO_ROOT, 'docs/benchmarks.md');
+  const previous = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, renderMarkdown(result, previous));
+  log(`wrote ${path.relative(process.cwd(), out)}`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+new Command('bench')
+  .description(
+    'backlot-agent against pg_dump baselines on the W1-W3 workloads (PostgreSQL 18 of the testbed)',
+  )
+  .option('--json', 'also print the results as JSON on stdout')
+  .option('--runs <n>', 'rounds per workload (medians are reported)', '3')
+  .option('--only <ids>', 'comma-separated workloads, e.g. W1,W3')
+  .option('--no-frontier', 'skip the codec time-versus-size frontier')
+  .action(opts =>
+    main(opts).catch(error => {
+      log(`failed: ${error.message}`);
+      process.exitCode = 1;
+    }),
+  )
+  .parseAsync(process.argv);

@@ -1,0 +1,151 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+
+/** Everything a measurement needs to reach the server, the pg clients, S3 and the agent. */
+export interface BenchTarget {
+  /** libpq environment of the server (password included; never on a command line). */
+  libpq: Record<string, string>;
+  /** pg_dump/psql of the server's major: the same ones the agent picks. */
+  pgBinDir: string;
+  /** AWS_* and BACKLOT_* variables for the agent. */
+  agentEnv: Record<string, string>;
+  agentBin: string;
+  s3Url: string;
+}
+
+export interface Measured {
+  seconds: number;
+  bytes?: number;
+  peakRssBytes?: number;
+}
+
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<{ seconds: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, {
+      env: { ...process.env, ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', d => (stdout += d));
+    child.stderr!.on('data', d => (stderr = (stderr + d).slice(-4000)));
+    if (input !== undefined) child.stdin!.end(input);
+    child.on('error', reject);
+    child.on('close', code => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) {
+        reject(
+          new Error(
+            `${path.basename(command)} exited ${code}: ${stderr.trim()}`,
+          ),
+        );
+      } else {
+        resolve({ seconds, stdout, stderr });
+      }
+    });
+  });
+}
+
+/** Every user table of `database`, quoted, largest first. */
+export async function userTables(client: Client): Promise<string[]> {
+  const { rows } = await client.query(`
+    select format('%I.%I', n.nspname, c.relname) as name
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where c.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema')
+      and n.nspname not like 'pg_toast%'
+    order by pg_total_relation_size(c.oid) desc`);
+  return rows.map(r => r.name);
+}
+
+/** B0: `COPY … TO STDOUT` of every table, in one psql session, into /dev/null: reading the data and nothing else. */
+export async function copyAll(
+  target: BenchTarget,
+  database: string,
+  tables: string[],
+): Promise<Measured> {
+  const script = tables.map(t => `COPY ${t} TO STDOUT;`).join('\n');
+  const { seconds } = await run(
+    path.join(target.pgBinDir, 'psql'),
+    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-f', '-'],
+    { ...target.libpq, PGDATABASE: database },
+    script,
+  );
+  return { seconds };
+}
+
+/** B1 (compression none, to /dev/null) and B2 (the backup's compression, to a local file). */
+export async function pgDumpToFile(
+  target: BenchTarget,
+  database: string,
+  compression: string,
+  toDevNull: boolean,
+): Promise<Measured> {
+  const file = toDevNull
+    ? '/dev/null'
+    : path.join(os.tmpdir(), `backlot-bench-${process.pid}.dump`);
+  try {
+    const { seconds } = await run(
+      path.join(target.pgBinDir, 'pg_dump'),
+      [
+        '--format=custom',
+        `--compress=${compression}`,
+        '--no-password',
+        // no fsync: /dev/null cannot, and B2 without it is the stricter baseline
+        '--no-sync',
+        `--file=${file}`,
+      ],
+      { ...target.libpq, PGDATABASE: database },
+    );
+    return { seconds, bytes: toDevNull ? undefined : fs.statSync(file).size };
+  } finally {
+    if (!toDevNull) fs.rmSync(file, { force: true });
+  }
+}
+
+/** The product: `backlot-agent dump` into S3, timed from process start to exit; its objects are removed after. */
+export async function agentBackup(
+  target: BenchTarget,
+  database: string,
+  entity: string,
+  compression: string,
+): Promise<Measured> {
+  const env = { ...target.libpq, ...target.agentEnv, PGDATABASE: database };
+  const { seconds, stdout } = await run(
+    process.execPath,
+    [
+      target.agentBin,
+      'dump',
+      '--to',
+      target.s3Url,
+      '--entity',
+      entity,
+      '--compress',
+      compression,
+      '--events',
+    ],
+    env,
+  );
+  const result = stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(line => JSON.parse(line))
+    .find(e => e.type === 'result');
+  if (result?.status !== 'succeeded') {
+    throw new Error(`backup failed: ${JSON.stringify(result?.error)}`);
+  }
+  await run(
+    process.execPath,
+    [target.agentBin, 'prune', '--from', result.location],
+    env,
+  );
+  return { seconds, bytes: result.bytes, peakRssBytes: result.peakRssBytes };
+}

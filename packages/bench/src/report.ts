@@ -1,0 +1,153 @@
+export interface WorkloadResult {
+  backup_s: number;
+  B0_s: number;
+  B1_s: number;
+  B2_s: number;
+  ratio_vs_B0: number;
+  ratio_vs_B2: number;
+  artifact_bytes: number;
+  B1_bytes: number;
+  B2_bytes: number;
+  artifact_vs_B1: number;
+  peak_rss_mb: number;
+  database_bytes: number;
+  tables: number;
+  description: string;
+  /** seconds of every run, per measurement */
+  samples: Record<string, number[]>;
+}
+
+export interface FrontierPoint {
+  codec: string;
+  seconds: number;
+  bytes: number;
+  vs_B1_bytes: number;
+}
+
+export interface BenchResult {
+  date: string;
+  machine: Record<string, string | number>;
+  runs: number;
+  compression: string;
+  workloads: Record<string, WorkloadResult>;
+  frontier: Record<string, FrontierPoint[]>;
+  targets?: TargetCheck[];
+}
+
+export interface TargetCheck {
+  workload: string;
+  target: string;
+  value: number;
+  limit: number;
+  met: boolean;
+}
+
+/** The issue's targets, checked against one run's medians. */
+export function checkTargets(result: BenchResult): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const add = (
+    workload: string,
+    target: string,
+    value: number,
+    limit: number,
+  ) => checks.push({ workload, target, value, limit, met: value <= limit });
+  for (const [id, w] of Object.entries(result.workloads)) {
+    add(id, 'backup to S3 / B2 (the engine adds nothing)', w.ratio_vs_B2, 1.05);
+    add(id, 'agent peak RSS, MB', w.peak_rss_mb, 150);
+    if (id === 'W2') {
+      add(id, 'backup / B0 with the default compression', w.ratio_vs_B0, 2);
+      add(id, 'artifact bytes / B1 bytes', w.artifact_vs_B1, 0.6);
+    }
+  }
+  return checks;
+}
+
+const NOTES_MARKER =
+  '<!-- Everything below this line is written by people and kept by yarn bench. -->';
+const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(1);
+
+/** docs/benchmarks.md: this run's figures, then the hand-written notes of the previous file. */
+export function renderMarkdown(result: BenchResult, previous: string): string {
+  result.targets = checkTargets(result);
+  const lines: string[] = [];
+  lines.push('# Benchmarks', '');
+  lines.push(
+    `Written by \`yarn bench\` on ${result.date}. Medians of ${result.runs} interleaved rounds ` +
+      '(the four measurements of a workload run one after another, in a rotated order each round).',
+    '',
+  );
+  lines.push('| Machine | |', '|---|---|');
+  for (const [k, v] of Object.entries(result.machine))
+    lines.push(`| ${k} | ${v} |`);
+  lines.push('');
+  lines.push(
+    '- **B0**: `COPY … TO STDOUT` of every table into /dev/null (psql, one session): the cost of reading the data.',
+    '- **B1**: `pg_dump -Fc --compress=none` to /dev/null.',
+    `- **B2**: \`pg_dump -Fc --compress=${result.compression}\` (the backup's compression) to a local file.`,
+    `- **backup**: \`backlot-agent dump --to s3://… --compress ${result.compression}\`, process start to exit: ` +
+      'version check, snapshot, row counts, pg_dump, sha256, multipart upload, roles, manifest.',
+    '',
+  );
+  lines.push(
+    '| Workload | backup s | B0 s | B1 s | B2 s | backup/B0 | backup/B2 | artifact MiB | B1 MiB | artifact/B1 | agent peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const [id, w] of Object.entries(result.workloads)) {
+    lines.push(
+      `| ${id} | ${w.backup_s} | ${w.B0_s} | ${w.B1_s} | ${w.B2_s} | ${w.ratio_vs_B0} | ${w.ratio_vs_B2} | ` +
+        `${mb(w.artifact_bytes)} | ${mb(w.B1_bytes)} | ${w.artifact_vs_B1} | ${
+          w.peak_rss_mb
+        } |`,
+    );
+  }
+  lines.push('');
+  for (const [id, w] of Object.entries(result.workloads)) {
+    lines.push(
+      `- **${id}**: ${w.description}; ${w.tables} tables, database ${mb(
+        w.database_bytes,
+      )} MiB. ` +
+        `Runs (s): ${Object.entries(w.samples)
+          .map(([k, v]) => `${k} ${v.join(' / ')}`)
+          .join('; ')}.`,
+    );
+  }
+  lines.push(
+    '',
+    '## Targets',
+    '',
+    '| Workload | Target | Value | Limit | Met |',
+    '|---|---|---|---|---|',
+  );
+  for (const c of result.targets) {
+    lines.push(
+      `| ${c.workload} | ${c.target} | ${c.value} | ${c.limit} | ${
+        c.met ? 'yes' : '**no**'
+      } |`,
+    );
+  }
+  if (Object.keys(result.frontier).length) {
+    lines.push(
+      '',
+      '## Codecs: time versus size',
+      '',
+      '`pg_dump -Fc --compress=<codec>` to a local file, one run each.',
+      '',
+      '| Workload | Codec | Seconds | MiB | Bytes / B1 |',
+      '|---|---|---|---|---|',
+    );
+    for (const [id, points] of Object.entries(result.frontier)) {
+      for (const p of points) {
+        lines.push(
+          `| ${id} | ${p.codec} | ${p.seconds} | ${mb(p.bytes)} | ${
+            p.vs_B1_bytes
+          } |`,
+        );
+      }
+    }
+  }
+  const at = previous.indexOf(NOTES_MARKER);
+  const notes =
+    at >= 0 ? previous.slice(at + NOTES_MARKER.length).trim() : '## Notes\n';
+  lines.push('', NOTES_MARKER, '', notes, '');
+  return lines.join('\n');
+}

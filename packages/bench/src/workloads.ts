@@ -43,8 +43,8 @@ const W1: Workload = {
                })::int, (random() * 10000 - 5000)::int,
                timestamp '2026-01-01' + random() * interval '300 days', ''
         from generate_series(1, 2000000);
-      update pgbench_accounts set abalance = (random() * 100000 - 50000)::int where aid % 7 = 0;
-      vacuum analyze;`);
+      update pgbench_accounts set abalance = (random() * 100000 - 50000)::int where aid % 7 = 0;`);
+    await client.query('vacuum analyze'); // alone: vacuum cannot run in a multi-statement transaction
   },
 };
 
@@ -94,9 +94,8 @@ const W2: Workload = {
       );
       next += batch;
     }
-    await client.query(
-      'drop function bench_text(int); drop table bench_vocab; vacuum analyze',
-    );
+    await client.query('drop function bench_text(int); drop table bench_vocab');
+    await client.query('vacuum analyze');
   },
 };
 

@@ -144,6 +144,9 @@ export async function dump(
     // Counted on a second connection in the dump's own snapshot, while pg_dump runs.
     const tablesCounted = snapshot.rowCounts();
     tablesCounted.catch(() => {});
+    // the roles, read while pg_dump runs rather than after it
+    const roles = options.globals !== false ? dumpRoles(client) : undefined;
+    roles?.catch(() => {});
     // Text COPY of binary-ish data can outgrow the database: twice its size bounds even an uncompressed dump.
     const writer = await store.openWriter(dumpKey, {
       expectedBytes: 2 * sizes.databaseBytes,
@@ -224,7 +227,7 @@ export async function dump(
     let globals: string | undefined;
     if (options.globals !== false) {
       try {
-        await store.putSmall(globalsKey, await dumpRoles(client));
+        await store.putSmall(globalsKey, await roles!);
         globals = store.keyOf(globalsKey);
       } catch (error) {
         await store.remove(dumpKey);

@@ -28,7 +28,7 @@ export interface Config {
 
     /**
      * pg_dump compression for databases without backlot.dev/compression: zstd[:N], lz4[:N], gzip[:N]
-     * or none. Absent: zstd:3 where pg_dump is 16 or newer, gzip:1 otherwise.
+     * or none. Absent: zstd:1 where pg_dump is 16 or newer, gzip:1 otherwise.
      */
     compression?: string;
 

@@ -96,7 +96,7 @@ describe('backlot-agent dump', () => {
     });
     expect(manifest.server.major).toBe(16);
     expect(manifest.pgDump.major).toBe(17);
-    expect(manifest.compression).toBe('zstd:3'); // the default where pg_dump is 16+
+    expect(manifest.compression).toBe('zstd:1'); // the default where pg_dump is 16+
     expect(manifest.tables).toEqual({ 'public.t': 200000 });
     expect(manifest.globalsKey).toBe(
       run.result.key.replace('.dump', '.globals.sql'),

@@ -91,7 +91,7 @@ program
   )
   .option(
     '--compress <spec>',
-    'zstd[:N], lz4[:N], gzip[:N] or none (default: zstd:3 with pg_dump 16+, else gzip:1)',
+    'zstd[:N], lz4[:N], gzip[:N] or none (default: zstd:1 with pg_dump 16+, else gzip:1)',
   )
   .option('--events', 'print NDJSON events on stdout')
   .action(async opts => {

@@ -40,13 +40,14 @@ export function parseCompression(spec: string): Compression {
 }
 
 /**
- * zstd where pg_dump has it (16 and newer), gzip otherwise. Provisional levels: the measurements in
- * TESTBED.md show gzip's default level is the bottleneck on two cores (zstd and lz4 are several times
- * faster); `yarn bench` is to settle them from the time-versus-size frontier.
+ * zstd:1 where pg_dump has zstd (16 and newer), gzip:1 otherwise. Chosen from the codec frontier of
+ * `yarn bench` (docs/benchmarks.md): on the wide-text workload zstd:1 takes about 60% of zstd:3's
+ * time for about 8% more bytes, still well under 0.6 of the uncompressed dump; lz4 is as fast but
+ * more than twice as big; gzip:1, the fastest gzip, is what pre-16 pg_dump offers.
  */
 export function defaultCompression(pgDumpMajor: number): Compression {
   return pgDumpMajor >= 16
-    ? { method: 'zstd', level: 3 }
+    ? { method: 'zstd', level: 1 }
     : { method: 'gzip', level: 1 };
 }
 

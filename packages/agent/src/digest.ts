@@ -2,11 +2,26 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { AgentError } from './errors';
 
-/** A pass-through that counts and hashes what streams through it, reporting progress at most once a second. */
+/** Small writes are gathered into chunks of this size before they go on: far fewer syscalls and HTTP writes. */
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * A pass-through that counts and hashes what streams through it and reports progress at most once a
+ * second. pg_dump writes in pieces of a few KiB; passing each on costs more CPU than the hashing, so
+ * they are gathered into 1 MiB chunks.
+ */
 export function digestStream(onProgress?: (bytes: number) => void) {
   const hash = createHash('sha256');
   let bytes = 0;
   let lastReport = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const takePending = () => {
+    const chunk = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    return chunk;
+  };
   const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
@@ -16,7 +31,12 @@ export function digestStream(onProgress?: (bytes: number) => void) {
         lastReport = now;
         onProgress(bytes);
       }
-      callback(null, chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      callback(null, pendingBytes >= CHUNK_BYTES ? takePending() : undefined);
+    },
+    flush(callback) {
+      callback(null, pendingBytes ? takePending() : undefined);
     },
   });
   let sha256: string | undefined;

@@ -28,6 +28,8 @@ export type AgentEvent =
       error: null | { code: string; message: string };
       /** The agent's own peak resident memory (not pg_dump's), for sizing runners. */
       peakRssBytes?: number;
+      /** The agent's own CPU time in seconds (pg_dump's not included). */
+      cpuSeconds?: number;
     };
 
 export interface Reporter {

@@ -1,5 +1,5 @@
 import { defaultCompression, describeCompression } from '@backlot/agent';
-import { pgBinFor, testbedUp } from '@backlot/testbed';
+import { pgBinFor, stateDir, testbedUp } from '@backlot/testbed';
 import { Command } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,9 +28,9 @@ const FRONTIER_CODECS = [
   'gzip:1',
   'gzip:6',
   'zstd:1',
+  'zstd:2',
   'zstd:3',
   'zstd:6',
-  'zstd:9',
 ];
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -71,6 +71,9 @@ async function main(opts: {
       BACKLOT_PG_SYSTEM_BINS: '0',
     },
     agentBin: path.join(REPO_ROOT, 'packages/agent/bin/backlot-agent'),
+    s3ServerPid:
+      Number(fs.readFileSync(path.join(stateDir(), 's3/pid'), 'utf8')) ||
+      undefined,
     s3Url: `s3://${t.bucket}/bench`,
   };
   const connect = async (database: string) => {
@@ -124,25 +127,19 @@ async function main(opts: {
     );
     await copyAll(target, w.database, tables);
 
-    const samples: Record<'B0' | 'B1' | 'B2' | 'backup', Measured[]> = {
-      B0: [],
-      B1: [],
-      B2: [],
-      backup: [],
-    };
+    const samples: Record<
+      'B0' | 'B1' | 'B2' | 'backup' | 'backup_file',
+      Measured[]
+    > = { B0: [], B1: [], B2: [], backup: [], backup_file: [] };
+    const entity = `default/bench-${w.id.toLowerCase()}`;
     const steps: [keyof typeof samples, () => Promise<Measured>][] = [
       ['B0', () => copyAll(target, w.database, tables)],
       ['B1', () => pgDumpToFile(target, w.database, 'none', true)],
       ['B2', () => pgDumpToFile(target, w.database, compression, false)],
+      ['backup', () => agentBackup(target, w.database, entity, compression)],
       [
-        'backup',
-        () =>
-          agentBackup(
-            target,
-            w.database,
-            `default/bench-${w.id.toLowerCase()}`,
-            compression,
-          ),
+        'backup_file',
+        () => agentBackup(target, w.database, entity, compression, 'file'),
       ],
     ];
     for (let round = 0; round < runs; round++) {
@@ -176,6 +173,14 @@ async function main(opts: {
       ),
       peak_rss_mb: round2(
         Math.max(...samples.backup.map(s => s.peakRssBytes ?? 0)) / 1024 ** 2,
+      ),
+      backup_file_s: round2(med('backup_file')),
+      backup_file_vs_B2: round3(med('backup_file') / med('B2')),
+      agent_cpu_s: round2(
+        median(samples.backup.map(s => s.agentCpuSeconds ?? 0)),
+      ),
+      s3_server_cpu_s: round2(
+        median(samples.backup.map(s => s.s3ServerCpuSeconds ?? 0)),
       ),
       database_bytes: dbBytes,
       tables: tables.length,

@@ -12,6 +12,8 @@ export interface BenchTarget {
   pgBinDir: string;
   /** AWS_* and BACKLOT_* variables for the agent. */
   agentEnv: Record<string, string>;
+  /** the S3 server's process, whose CPU is charged to the backup it serves */
+  s3ServerPid?: number;
   agentBin: string;
   s3Url: string;
 }
@@ -20,6 +22,24 @@ export interface Measured {
   seconds: number;
   bytes?: number;
   peakRssBytes?: number;
+  /** the agent's own CPU seconds (pg_dump's not included) */
+  agentCpuSeconds?: number;
+  /** CPU seconds the S3 server spent meanwhile (it shares the machine) */
+  s3ServerCpuSeconds?: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .split(') ')[1]
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
+  } catch {
+    return undefined;
+  }
 }
 
 function run(
@@ -111,21 +131,30 @@ export async function pgDumpToFile(
   }
 }
 
-/** The product: `backlot-agent dump` into S3, timed from process start to exit; its objects are removed after. */
+/**
+ * The product: `backlot-agent dump`, timed from process start to exit, into S3 (or a local folder,
+ * to tell the engine's cost from the S3 server's); its artifact is removed after.
+ */
 export async function agentBackup(
   target: BenchTarget,
   database: string,
   entity: string,
   compression: string,
+  into: 's3' | 'file' = 's3',
 ): Promise<Measured> {
   const env = { ...target.libpq, ...target.agentEnv, PGDATABASE: database };
+  const to =
+    into === 's3'
+      ? target.s3Url
+      : `file://${path.join(os.tmpdir(), `backlot-bench-${process.pid}`)}`;
+  const s3CpuBefore = cpuSecondsOf(target.s3ServerPid);
   const { seconds, stdout } = await run(
     process.execPath,
     [
       target.agentBin,
       'dump',
       '--to',
-      target.s3Url,
+      to,
       '--entity',
       entity,
       '--compress',
@@ -134,6 +163,7 @@ export async function agentBackup(
     ],
     env,
   );
+  const s3CpuAfter = cpuSecondsOf(target.s3ServerPid);
   const result = stdout
     .split('\n')
     .filter(Boolean)
@@ -147,5 +177,14 @@ export async function agentBackup(
     [target.agentBin, 'prune', '--from', result.location],
     env,
   );
-  return { seconds, bytes: result.bytes, peakRssBytes: result.peakRssBytes };
+  return {
+    seconds,
+    bytes: result.bytes,
+    peakRssBytes: result.peakRssBytes,
+    agentCpuSeconds: result.cpuSeconds,
+    s3ServerCpuSeconds:
+      into === 's3' && s3CpuBefore !== undefined && s3CpuAfter !== undefined
+        ? s3CpuAfter - s3CpuBefore
+        : undefined,
+  };
 }

@@ -10,6 +10,11 @@ export interface WorkloadResult {
   B2_bytes: number;
   artifact_vs_B1: number;
   peak_rss_mb: number;
+  /** the same backup into a local folder: the engine without the S3 server */
+  backup_file_s: number;
+  backup_file_vs_B2: number;
+  agent_cpu_s: number;
+  s3_server_cpu_s: number;
   database_bytes: number;
   tables: number;
   description: string;
@@ -98,6 +103,19 @@ export function renderMarkdown(result: BenchResult, previous: string): string {
         `${mb(w.artifact_bytes)} | ${mb(w.B1_bytes)} | ${w.artifact_vs_B1} | ${
           w.peak_rss_mb
         } |`,
+    );
+  }
+  lines.push(
+    '',
+    'Where the time goes: the same backup into a local folder (no S3 server), and the CPU seconds the ' +
+      'agent and the S3 server (fauxqs, on this machine) spent during the S3 backup.',
+    '',
+    '| Workload | backup to folder s | folder/B2 | agent CPU s | S3 server CPU s |',
+    '|---|---|---|---|---|',
+  );
+  for (const [id, w] of Object.entries(result.workloads)) {
+    lines.push(
+      `| ${id} | ${w.backup_file_s} | ${w.backup_file_vs_B2} | ${w.agent_cpu_s} | ${w.s3_server_cpu_s} |`,
     );
   }
   lines.push('');

@@ -53,6 +53,15 @@ export function artifactBase(entity: string, runId: string, now: Date) {
   )}/${pad(now.getUTCDate())}/${runId}`;
 }
 
+/** The agent's own peak memory and CPU (children excluded), for sizing runners and the benchmark. */
+function ownResources() {
+  const usage = process.resourceUsage();
+  return {
+    peakRssBytes: usage.maxRSS * 1024,
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+  };
+}
+
 /** Why a dump did not produce a complete artifact, or undefined when it did. */
 function describeFailure(outcome: {
   interrupted?: string;
@@ -277,7 +286,7 @@ export async function dump(
       sha256,
       ...versions,
       error: null,
-      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      ...ownResources(),
     });
   } catch (error) {
     const agentError =

@@ -13,7 +13,7 @@ import { AgentError } from '../errors';
 import { ArtifactStore, ArtifactWriter } from './ArtifactStore';
 
 const MiB = 1024 * 1024;
-const MIN_PART_SIZE = 8 * MiB;
+const MIN_PART_SIZE = 5 * MiB; // S3's minimum
 /** S3's limits: 10,000 parts of at most 5 GiB. Leave headroom below the part count. */
 const MAX_PARTS = 9_000;
 const MAX_PART_SIZE = 5 * 1024 * MiB;

@@ -1,5 +1,10 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { createDatabase, testbedUp, TestbedInfo } from '@backlot/testbed';
+import {
+  createDatabase,
+  testbedUp,
+  TestbedInfo,
+  s3Client,
+} from '@backlot/testbed';
 import { createHash, randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -91,15 +96,7 @@ describe('backlot-agent under storage faults', () => {
       BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
       BACKLOT_PG_SYSTEM_BINS: '0',
     });
-    s3 = new S3Client({
-      endpoint: testbed.s3!.endpoint,
-      region: testbed.s3!.region,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: testbed.s3!.accessKeyId,
-        secretAccessKey: testbed.s3!.secretAccessKey,
-      },
-    });
+    s3 = s3Client(testbed.s3!);
     // ~60 MB of text that does not compress away: several S3 parts, more than the small disk holds
     const client = new Client({
       connectionString: await createDatabase(16, 'backlot_faults_big'),

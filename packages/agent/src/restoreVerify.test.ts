@@ -3,7 +3,12 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { createDatabase, testbedUp, TestbedInfo } from '@backlot/testbed';
+import {
+  createDatabase,
+  testbedUp,
+  TestbedInfo,
+  s3Client,
+} from '@backlot/testbed';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -129,15 +134,7 @@ describe('backlot-agent restore and verify', () => {
 
   beforeAll(async () => {
     testbed = await testbedUp({ pg: [14, 16, 18], s3: true });
-    s3 = new S3Client({
-      endpoint: testbed.s3!.endpoint,
-      region: testbed.s3!.region,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: testbed.s3!.accessKeyId,
-        secretAccessKey: testbed.s3!.secretAccessKey,
-      },
-    });
+    s3 = s3Client(testbed.s3!);
   });
 
   // jobs 1 from S3 streams into pg_restore; jobs 2 downloads first (pg_restore --jobs needs a file)
@@ -170,7 +167,6 @@ describe('backlot-agent restore and verify', () => {
       await admin
         .query(`drop database if exists ${targetDb} with (force)`)
         .catch(() => admin.query(`drop database if exists ${targetDb}`));
-      await admin.query(`drop database if exists ${targetDb}_corrupt`);
       await admin.end();
 
       const restored = await agent(
@@ -221,23 +217,36 @@ describe('backlot-agent restore and verify', () => {
       expect(flipped.result.error.message).toContain(
         'the artifact is corrupted',
       );
-      if (store === 's3' && jobs === '1') {
-        const corruptRestore = await agent(
-          [
-            'restore',
-            '--from',
-            location,
-            '--target-url',
-            urlOf(major, `${targetDb}_corrupt`),
-            '--create',
-          ],
-          toolsEnv(),
-        );
-        expect(corruptRestore.code).not.toBe(EXIT_CODES.ok);
-        expect(corruptRestore.result.status).toBe('failed');
-      }
     },
   );
+
+  it('fails a streamed restore of a corrupted S3 object', async () => {
+    const { location } = await seedAndDump(16, 's3');
+    const bytes = await readArtifact(location);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    await writeArtifact(location, bytes);
+    const target = 'backlot_rv_corrupt';
+    const admin = new Client({ connectionString: urlOf(16, 'postgres') });
+    await admin.connect();
+    await admin.query(`drop database if exists ${target} with (force)`);
+    await admin.end();
+    const corruptRestore = await agent(
+      [
+        'restore',
+        '--from',
+        location,
+        '--target-url',
+        urlOf(16, target),
+        '--create',
+      ],
+      toolsEnv(),
+    );
+    expect(corruptRestore.code).not.toBe(EXIT_CODES.ok);
+    expect(corruptRestore.result.status).toBe('failed');
+    expect(corruptRestore.result.error.message).toMatch(
+      /pg_restore .* failed|the artifact is corrupted/,
+    );
+  });
 
   it('content hashes tell a changed row apart from an equal table', async () => {
     const { location, url } = await seedAndDump(16, 'file');

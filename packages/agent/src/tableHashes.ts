@@ -68,18 +68,38 @@ export async function tableHashes(
   return hashes;
 }
 
+/** The tables whose values differ between two per-table maps, each described by `describe`. */
+export function differingTables<T>(
+  expected: Record<string, T>,
+  actual: Record<string, T>,
+  describe: (table: string, expected?: T, actual?: T) => string,
+): string[] {
+  return [...new Set([...Object.keys(expected), ...Object.keys(actual)])]
+    .filter(table => expected[table] !== actual[table])
+    .map(table => describe(table, expected[table], actual[table]));
+}
+
 /** The tables whose content differs, as readable lines; empty when all agree. */
 export function compareTableHashes(
   archive: Record<string, string>,
   restored: Record<string, string>,
 ): string[] {
-  return [...new Set([...Object.keys(archive), ...Object.keys(restored)])]
-    .filter(table => archive[table] !== restored[table])
-    .map(table =>
-      !restored[table]
-        ? `${table}: in the archive, missing after the restore`
-        : !archive[table]
-        ? `${table}: not in the archive, present after the restore`
-        : `${table}: content differs`,
+  return differingTables(archive, restored, (table, inArchive, after) => {
+    if (!after) return `${table}: in the archive, missing after the restore`;
+    if (!inArchive)
+      return `${table}: not in the archive, present after the restore`;
+    return `${table}: content differs`;
+  });
+}
+
+/** Fails verification (exit 6) when the restored data differs from `reference`. */
+export function assertNoDifferences(reference: string, differences: string[]) {
+  if (differences.length) {
+    throw new AgentError(
+      'verification',
+      `the restored data differs from ${reference}: ${differences
+        .slice(0, 5)
+        .join('; ')}`,
     );
+  }
 }

@@ -19,7 +19,7 @@ import {
   renderMarkdown,
   WorkloadResult,
 } from './report';
-import { median, rotate } from './stats';
+import { median, rotate, round2, round3 } from './stats';
 import { ensureWorkload, WORKLOADS } from './workloads';
 
 const SERVER_MAJOR = 18;
@@ -32,6 +32,8 @@ const FRONTIER_CODECS = [
   'zstd:3',
   'zstd:6',
 ];
+// the bench runs from the repository's sources only, never from a build
+// eslint-disable-next-line no-restricted-syntax
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -222,8 +224,6 @@ async function main(opts: {
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 new Command('bench')
   .description(

@@ -11,3 +11,6 @@ export function rotate<T>(items: T[], round: number): T[] {
   const k = round % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
 }
+
+export const round2 = (n: number) => Math.round(n * 100) / 100;
+export const round3 = (n: number) => Math.round(n * 1000) / 1000;

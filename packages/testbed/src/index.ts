@@ -14,6 +14,8 @@ export type { ServerStatus } from './postgres';
 export { testbedUp, testbedDown, testbedStatus } from './up';
 export { databaseUrl } from './databases';
 export { DEMO_DATABASES } from './seed';
+/** An S3 client for the testbed's S3 server (or `info`'s). */
+export { s3Client } from './s3';
 export {
   SERVER_MAJORS,
   DEFAULT_CLIENT_MAJORS,

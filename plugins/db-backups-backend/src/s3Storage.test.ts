@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { testbedUp, TestbedInfo } from '@backlot/testbed';
+import { s3Client, testbedUp, TestbedInfo } from '@backlot/testbed';
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { dbBackupsPlugin } from './plugin';
@@ -27,15 +27,7 @@ describe('db-backups backend with dbBackups.storage.type s3', () => {
   beforeAll(async () => {
     testbed = await testbedUp({ pg: [16], s3: true });
     const t = testbed.s3!;
-    s3 = new S3Client({
-      endpoint: t.endpoint,
-      region: t.region,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: t.accessKeyId,
-        secretAccessKey: t.secretAccessKey,
-      },
-    });
+    s3 = s3Client(t);
     const source = await seededDatabase(16, 'backlot_plugin_s3');
     const backend = await startTestBackend({
       features: [

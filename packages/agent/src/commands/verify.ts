@@ -9,7 +9,12 @@ import { Manifest, readManifest } from '../manifest';
 import { chooseRestoreClient, findClients } from '../pgClients';
 import { restoreArchive } from '../restoreArchive';
 import { countRows } from '../snapshot';
-import { compareTableHashes, tableHashes } from '../tableHashes';
+import {
+  assertNoDifferences,
+  compareTableHashes,
+  differingTables,
+  tableHashes,
+} from '../tableHashes';
 import { localCheckedArchive } from '../archiveSource';
 import { targetEnv } from './restore';
 
@@ -79,34 +84,21 @@ async function checkScratchRestore(
     } finally {
       await restored.end().catch(() => {});
     }
-    const expected = manifest.tables ?? {};
-    const differences = [
-      ...new Set([...Object.keys(expected), ...Object.keys(counts)]),
-    ]
-      .filter(table => expected[table] !== counts[table])
-      .map(
-        table =>
-          `${table}: manifest ${expected[table] ?? 'none'}, restored ${
-            counts[table] ?? 'none'
+    assertNoDifferences(
+      'the manifest',
+      differingTables(
+        manifest.tables ?? {},
+        counts,
+        (table, expected, restoredCount) =>
+          `${table}: manifest ${expected ?? 'none'}, restored ${
+            restoredCount ?? 'none'
           }`,
-      );
-    if (differences.length) {
-      throw new AgentError(
-        'verification',
-        `the restored data differs from the manifest: ${differences
-          .slice(0, 5)
-          .join('; ')}`,
-      );
-    }
-    const changed = compareTableHashes(archiveHashes, restoredHashes);
-    if (changed.length) {
-      throw new AgentError(
-        'verification',
-        `the restored data differs from the archive: ${changed
-          .slice(0, 5)
-          .join('; ')}`,
-      );
-    }
+      ),
+    );
+    assertNoDifferences(
+      'the archive',
+      compareTableHashes(archiveHashes, restoredHashes),
+    );
     reporter.log(
       `restored ${
         Object.keys(counts).length

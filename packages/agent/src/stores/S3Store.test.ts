@@ -3,7 +3,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { testbedUp, TestbedInfo } from '@backlot/testbed';
+import { testbedUp, TestbedInfo, s3Client } from '@backlot/testbed';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -27,15 +27,7 @@ describe('S3Store against the testbed S3 server', () => {
       AWS_ACCESS_KEY_ID: t.accessKeyId,
       AWS_SECRET_ACCESS_KEY: t.secretAccessKey,
     };
-    s3 = new S3Client({
-      endpoint: t.endpoint,
-      region: t.region,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: t.accessKeyId,
-        secretAccessKey: t.secretAccessKey,
-      },
-    });
+    s3 = s3Client(t);
   });
 
   async function objectKeys(prefix: string) {

@@ -224,7 +224,6 @@ async function main(opts: {
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-
 new Command('bench')
   .description(
     'backlot-agent against pg_dump baselines on the W1-W3 workloads (PostgreSQL 18 of the testbed)',

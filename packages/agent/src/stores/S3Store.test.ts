@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { EXIT_CODES } from '../errors';
 import { runAgent } from '../__testUtils__/runAgent';
-import { S3Store } from './S3Store';
+import { partSizeFor, S3Store } from './S3Store';
 
 jest.setTimeout(120_000);
 
@@ -153,5 +153,27 @@ describe('S3Store against the testbed S3 server', () => {
     );
     expect(run.code).toBe(EXIT_CODES.storage);
     expect(run.result.error.message).toContain('does not exist');
+  });
+});
+
+describe('partSizeFor', () => {
+  const MiB = 1024 * 1024;
+  it('keeps parts at S3\'s 5 MiB minimum for small databases', () => {
+    expect(partSizeFor(0)).toBe(5 * MiB);
+    expect(partSizeFor(10 * 1024 * MiB)).toBe(5 * MiB);
+  });
+
+  it.each([100, 1024, 10 * 1024, 40 * 1024])(
+    'stays under 10,000 parts for %i GiB, in whole MiB',
+    gib => {
+      const bytes = gib * 1024 * MiB;
+      const size = partSizeFor(bytes);
+      expect(size % MiB).toBe(0);
+      expect(Math.ceil(bytes / size)).toBeLessThanOrEqual(9_000);
+    },
+  );
+
+  it('never asks for more than S3\'s 5 GiB part maximum', () => {
+    expect(partSizeFor(Number.MAX_SAFE_INTEGER)).toBe(5 * 1024 * MiB);
   });
 });

@@ -158,7 +158,7 @@ describe('S3Store against the testbed S3 server', () => {
 
 describe('partSizeFor', () => {
   const MiB = 1024 * 1024;
-  it('keeps parts at S3\'s 5 MiB minimum for small databases', () => {
+  it("keeps parts at S3's 5 MiB minimum for small databases", () => {
     expect(partSizeFor(0)).toBe(5 * MiB);
     expect(partSizeFor(10 * 1024 * MiB)).toBe(5 * MiB);
   });
@@ -173,7 +173,7 @@ describe('partSizeFor', () => {
     },
   );
 
-  it('never asks for more than S3\'s 5 GiB part maximum', () => {
+  it("never asks for more than S3's 5 GiB part maximum", () => {
     expect(partSizeFor(Number.MAX_SAFE_INTEGER)).toBe(5 * 1024 * MiB);
   });
 });

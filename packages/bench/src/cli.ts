@@ -56,6 +56,14 @@ async function main(opts: {
       `no pg client ${SERVER_MAJOR}: run yarn testbed up --clients`,
     );
   const t = testbed.s3!;
+  const agentBundle = path.join(
+    REPO_ROOT,
+    'packages/agent/dist/backlot-agent.cjs',
+  );
+  if (!fs.existsSync(agentBundle))
+    throw new Error(
+      `no agent bundle at ${agentBundle}: run yarn bench (it builds it first)`,
+    );
   const target: BenchTarget = {
     libpq: {
       PGHOST: testbed.host,
@@ -72,7 +80,9 @@ async function main(opts: {
       BACKLOT_PG_BIN_DIRS: bin.dir,
       BACKLOT_PG_SYSTEM_BINS: '0',
     },
-    agentBin: path.join(REPO_ROOT, 'packages/agent/bin/backlot-agent'),
+    // the bundle `yarn bench` has just built, not the bin: the bin falls back to tsx as soon as a
+    // source file is newer, which would change what is measured half-way through a run
+    agentBin: agentBundle,
     s3ServerPid:
       Number(fs.readFileSync(path.join(stateDir(), 's3/pid'), 'utf8')) ||
       undefined,

@@ -45,6 +45,14 @@ describe('backlot-agent dump', () => {
   });
 
   const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-agent-'));
+  const dumpArgs = (dir: string) => [
+    'dump',
+    '--to',
+    pathToFileURL(dir).href,
+    '--entity',
+    'default/x',
+    '--events',
+  ];
 
   it('dumps with the matching pg_dump, reports events and writes the manifest last', async () => {
     const dir = tmp();
@@ -229,23 +237,22 @@ describe('backlot-agent dump', () => {
   it('exits 5 when a file stands where the folder should be', async () => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'default'), 'not a folder');
-    const run = await runAgent(
-      [
-        'dump',
-        '--to',
-        pathToFileURL(dir).href,
-        '--entity',
-        'default/x',
-        '--events',
-      ],
-      libpq(15, 'backlot_agent_it'),
-    );
+    const run = await runAgent(dumpArgs(dir), libpq(15, 'backlot_agent_it'));
     expect(run.code).toBe(EXIT_CODES.storage);
     expect(run.result.error.code).toBe('storage');
   });
 
-  it('fails without leaving a dump or manifest when pg_dump is killed mid-stream', async () => {
+  it('fails without leaving a dump or manifest when pg_dump is killed mid-stream, keeping the earlier backup', async () => {
     const dir = tmp();
+    const env = libpq(17, 'backlot_agent_it');
+    const good = await runAgent(dumpArgs(dir), env);
+    expect(good.code).toBe(EXIT_CODES.ok);
+    const before = Object.fromEntries(
+      filesUnder(dir).map(f => [f, fs.readFileSync(path.join(dir, f))]),
+    );
+    expect(Object.keys(before).some(f => f.endsWith('.manifest.json'))).toBe(
+      true,
+    );
     // a pg_dump that records its pid, so the test can kill the real one mid-stream
     const wrapper = tmp();
     const real = path.join(testbed.pgBin['17'], 'pg_dump');
@@ -265,17 +272,10 @@ describe('backlot-agent dump', () => {
         }
       }
     }, 5);
-    const run = await runAgent(
-      [
-        'dump',
-        '--to',
-        pathToFileURL(dir).href,
-        '--entity',
-        'default/x',
-        '--events',
-      ],
-      { ...libpq(17, 'backlot_agent_it'), BACKLOT_PG_BIN_DIRS: wrapper },
-    );
+    const run = await runAgent(dumpArgs(dir), {
+      ...env,
+      BACKLOT_PG_BIN_DIRS: wrapper,
+    });
     clearInterval(killer);
     expect(run.code).not.toBe(EXIT_CODES.ok);
     expect(run.result).toMatchObject({
@@ -284,7 +284,11 @@ describe('backlot-agent dump', () => {
       manifest: null,
     });
     expect(run.result.error.message).toMatch(/pg_dump was killed by SIGKILL/);
-    expect(filesUnder(dir)).toEqual([]);
+    // nothing of the killed run is left, and the earlier backup is untouched
+    expect(filesUnder(dir).sort()).toEqual(Object.keys(before).sort());
+    for (const [f, bytes] of Object.entries(before)) {
+      expect(fs.readFileSync(path.join(dir, f)).equals(bytes)).toBe(true);
+    }
   });
 
   it('stops cleanly on SIGTERM, keeping nothing', async () => {
@@ -297,14 +301,7 @@ describe('backlot-agent dump', () => {
       }
     }, 5);
     const run = await runAgent(
-      [
-        'dump',
-        '--to',
-        pathToFileURL(dir).href,
-        '--entity',
-        'default/x',
-        '--events',
-      ],
+      dumpArgs(dir),
       libpq(17, 'backlot_agent_it'),
       pid => (agentPid = pid),
     );

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { assertDigest, digestStream } from './digest';
 import { AgentError } from './errors';
 import { Reporter } from './events';
-import { Manifest } from './manifest';
+import { directoryDigest, Manifest } from './manifest';
 import { openArtifact } from './stores/openStore';
 
 const discard = () =>
@@ -19,9 +19,10 @@ const discard = () =>
   });
 
 /**
- * A local, checksum-checked copy of a dump for pg_restore, which needs a seekable file for
- * `--list`, `--jobs` and a scratch restore. A file:// dump is used in place; any other is
- * downloaded to BACKLOT_TMPDIR (default: the system's temp folder), which costs its size in disk.
+ * A local, checksum-checked copy of a dump for pg_restore, which needs a seekable file (or, for a
+ * directory-format dump, a folder) for `--list`, `--jobs` and a scratch restore. A file:// dump
+ * is checked and used in place; any other is downloaded to BACKLOT_TMPDIR (default: the system's
+ * temp folder), which costs its size in disk.
  */
 export async function localCheckedArchive(
   url: string,
@@ -29,27 +30,38 @@ export async function localCheckedArchive(
   reporter: Reporter,
 ): Promise<{ file: string; release(): Promise<void> }> {
   const { store, name } = openArtifact(url);
-  const digest = digestStream();
+  const parts = archiveParts(name, manifest);
+
   if (store.kind === 'filesystem') {
-    await pipeline(await store.openReader(name), digest.stream, discard());
-    assertDigest('the artifact', digestOf(digest), manifest);
+    for (const part of parts) {
+      const digest = digestStream();
+      await pipeline(
+        await store.openReader(part.key),
+        digest.stream,
+        discard(),
+      );
+      assertDigest(part.label, digestOf(digest), part.expected);
+    }
     return { file: fileURLToPath(url), release: async () => {} };
   }
 
   const tmpRoot = process.env.BACKLOT_TMPDIR || os.tmpdir();
   const dir = await fsp.mkdtemp(path.join(tmpRoot, 'backlot-'));
   const release = () => fsp.rm(dir, { recursive: true, force: true });
-  const file = path.join(dir, name);
   reporter.log(
     `downloading ${url} (${manifest.bytes} bytes) to ${dir}: pg_restore needs a seekable file here`,
   );
   try {
-    await pipeline(
-      await store.openReader(name),
-      digest.stream,
-      fs.createWriteStream(file),
-    );
-    assertDigest('the artifact', digestOf(digest), manifest);
+    if (manifest.format === 'directory') await fsp.mkdir(path.join(dir, name));
+    for (const part of parts) {
+      const digest = digestStream();
+      await pipeline(
+        await store.openReader(part.key),
+        digest.stream,
+        fs.createWriteStream(path.join(dir, part.key)),
+      );
+      assertDigest(part.label, digestOf(digest), part.expected);
+    }
   } catch (error: any) {
     await release();
     if (error instanceof AgentError) throw error;
@@ -62,7 +74,33 @@ export async function localCheckedArchive(
       `cannot download ${url} to ${dir}: ${reason}`,
     );
   }
-  return { file, release };
+  return { file: path.join(dir, name), release };
+}
+
+/** The objects a dump is made of, each with the size and sha256 the manifest expects of it. */
+function archiveParts(name: string, manifest: Manifest) {
+  if (manifest.format !== 'directory') {
+    return [{ key: name, label: 'the artifact', expected: manifest }];
+  }
+  const files = manifest.files ?? [];
+  // the file list is what the manifest's sha256 stands for: a list edited after the dump fails here
+  assertDigest(
+    "the manifest's list of files",
+    directoryDigest(files),
+    manifest,
+  );
+  const unsafe = files.find(f => !/^[a-zA-Z0-9_][a-zA-Z0-9._-]*$/.test(f.name));
+  if (unsafe) {
+    throw new AgentError(
+      'verification',
+      `the manifest lists a file named "${unsafe.name}", which pg_dump never writes: the backup cannot be trusted`,
+    );
+  }
+  return files.map(file => ({
+    key: `${name}/${file.name}`,
+    label: `the artifact's file ${file.name}`,
+    expected: file,
+  }));
 }
 
 export function digestOf(digest: ReturnType<typeof digestStream>) {

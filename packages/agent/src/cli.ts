@@ -93,6 +93,11 @@ program
     '--compress <spec>',
     'zstd[:N], lz4[:N], gzip[:N] or none (default: zstd:1 with pg_dump 16+, else gzip:1)',
   )
+  .option(
+    '--jobs <n>',
+    'parallel pg_dump jobs; 2 or more write the directory format into BACKLOT_TMPDIR first (room for the compressed dump), then upload it',
+    '1',
+  )
   .option('--events', 'print NDJSON events on stdout')
   .action(async opts => {
     const reporter = createReporter({ events: Boolean(opts.events) });
@@ -113,7 +118,7 @@ program
 program
   .command('restore')
   .description('restore a committed dump into an empty or new database')
-  .requiredOption('--from <url>', 'URL of the .dump (file:///...)')
+  .requiredOption('--from <url>', 'URL of the .dump (file:///... or s3://...)')
   .option(
     '--target-url <url>',
     'postgresql:// URL of the target database (default: the libpq environment)',
@@ -132,7 +137,7 @@ program
   .description(
     'check a dump: checksum, archive contents, and with --scratch-url a real restore',
   )
-  .requiredOption('--from <url>', 'URL of the .dump (file:///...)')
+  .requiredOption('--from <url>', 'URL of the .dump (file:///... or s3://...)')
   .option(
     '--scratch-url <url>',
     'postgresql:// URL of a server where a throw-away database may be created',
@@ -153,7 +158,7 @@ program
   .description(
     'delete a backup: its manifest first, then the dump and the roles',
   )
-  .requiredOption('--from <url>', 'URL of the .dump (file:///...)')
+  .requiredOption('--from <url>', 'URL of the .dump (file:///... or s3://...)')
   .option('--events', 'print NDJSON events on stdout')
   .action(async opts => {
     const reporter = createReporter({ events: Boolean(opts.events) });

@@ -70,7 +70,12 @@ describe('backlot-agent under storage faults', () => {
     AWS_ACCESS_KEY_ID: testbed.s3!.accessKeyId,
     AWS_SECRET_ACCESS_KEY: testbed.s3!.secretAccessKey,
   });
-  const dump = (to: string, database: string, env: Record<string, string>) =>
+  const dump = (
+    to: string,
+    database: string,
+    env: Record<string, string>,
+    args: string[] = [],
+  ) =>
     runAgent(
       [
         'dump',
@@ -81,6 +86,7 @@ describe('backlot-agent under storage faults', () => {
         '--compress',
         'none',
         '--events',
+        ...args,
       ],
       { ...libpq(database), ...env },
     );
@@ -201,6 +207,35 @@ describe('backlot-agent under storage faults', () => {
       expect(sha256(goodFile)).toBe(good.result.sha256);
     } finally {
       execFileSync('umount', [dir]);
+    }
+  });
+
+  it('fails a --jobs dump with exit 5 when BACKLOT_TMPDIR fills up, naming it, and stores nothing', async () => {
+    // pg_dump --jobs writes the directory format locally first: 4 MiB of tmpfs cannot hold ~60 MB
+    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-fulltmp-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', tmpDir]);
+    try {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-jobs-'));
+      const to = pathToFileURL(dir).href;
+      const good = await dump(to, 'backlot_faults_small', {}, ['--jobs', '2']);
+      expect(good.code).toBe(EXIT_CODES.ok);
+      const before = filesUnder(dir);
+
+      const full = await dump(
+        to,
+        'backlot_faults_big',
+        { BACKLOT_TMPDIR: tmpDir },
+        ['--jobs', '2'],
+      );
+      expect(full.code).toBe(EXIT_CODES.storage);
+      expect(full.result.error.message).toContain(
+        `the disk under ${tmpDir} is full`,
+      );
+      expect(full.result.error.message).toContain('BACKLOT_TMPDIR');
+      expect(filesUnder(dir)).toEqual(before);
+      expect(fs.readdirSync(tmpDir)).toEqual([]); // the partial directory is gone too
+    } finally {
+      execFileSync('umount', [tmpDir]);
     }
   });
 });

@@ -1,5 +1,13 @@
+import { createHash } from 'node:crypto';
 import { AgentError } from './errors';
 import { openArtifact } from './stores/openStore';
+
+/** One file of a directory-format dump (`dump --jobs N`), stored below `<run>.dump/`. */
+export interface ArchiveFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
 
 /** The commit marker written beside each dump. */
 export interface Manifest {
@@ -8,10 +16,14 @@ export interface Manifest {
   runId: string;
   server: { version: string; major: number };
   pgDump: { version: string; major: number; path: string };
-  format: 'custom';
+  /** custom: one archive file; directory: pg_dump --jobs output, one object per file of `files` */
+  format: 'custom' | 'directory';
   compression: string;
+  /** the archive's size; for a directory, of all its files */
   bytes: number;
+  /** the archive's sha256; for a directory, of its file list (see directoryDigest) */
   sha256: string;
+  files?: ArchiveFile[];
   dumpKey: string;
   /** Rows per table, counted in the snapshot the dump was taken in. */
   tables?: Record<string, number>;
@@ -52,4 +64,19 @@ export async function readManifest(dumpUrl: string): Promise<Manifest> {
       }): the backup cannot be trusted`,
     );
   }
+}
+
+/**
+ * Size and sha256 of a directory-format dump: the sha256 of its `sha256sum`-style file list
+ * ("<sha256>  <name>" lines sorted by name), so one value still stands for the whole archive.
+ */
+export function directoryDigest(files: ArchiveFile[]) {
+  const list = [...files]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map(f => `${f.sha256}  ${f.name}\n`)
+    .join('');
+  return {
+    bytes: files.reduce((sum, f) => sum + f.bytes, 0),
+    sha256: createHash('sha256').update(list).digest('hex'),
+  };
 }

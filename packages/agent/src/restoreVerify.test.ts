@@ -1,5 +1,6 @@
 import {
   GetObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -9,7 +10,7 @@ import {
   TestbedInfo,
   s3Client,
 } from '@backlot/testbed';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,12 +94,44 @@ describe('backlot-agent restore and verify', () => {
       }),
     );
   }
+  /** Objects (S3) or files (folder) whose key starts with `base`'s. */
+  async function storedUnder(base: string): Promise<string[]> {
+    if (base.startsWith('file://')) {
+      const file = fileURLToPath(base);
+      return fs
+        .readdirSync(path.dirname(file))
+        .filter(name => name.startsWith(path.basename(file)));
+    }
+    const listed = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: testbed.s3!.bucket,
+        Prefix: s3Key(base),
+      }),
+    );
+    return (listed.Contents ?? []).map(o => o.Key!);
+  }
   const urlOf = (major: number, database: string) =>
     `postgresql://${testbed.user}:${encodeURIComponent(testbed.password)}@${
       testbed.host
     }:${testbed.ports[String(major)]}/${database}`;
 
-  async function seedAndDump(major: number, store: 'file' | 's3' = 's3') {
+  /** verify --scratch-url: a real restore whose row counts and content match. */
+  async function expectScratchVerifyPasses(major: number, location: string) {
+    const verified = await agent(
+      ['verify', '--from', location, '--scratch-url', urlOf(major, 'postgres')],
+      env(major, 'postgres'),
+    );
+    expect(verified.code).toBe(EXIT_CODES.ok);
+    expect(verified.stderr).toContain(
+      'row counts match the manifest and the content of 3 tables matches the archive',
+    );
+  }
+
+  async function seedAndDump(
+    major: number,
+    store: 'file' | 's3' = 's3',
+    dumpArgs: string[] = [],
+  ) {
     const url = await createDatabase(major, 'backlot_rv_source');
     const client = new Client({ connectionString: url });
     await client.connect();
@@ -125,6 +158,7 @@ describe('backlot-agent restore and verify', () => {
         'default/rv',
         '--run-id',
         `rv-${major}`,
+        ...dumpArgs,
       ],
       env(major, 'backlot_rv_source'),
     );
@@ -190,20 +224,7 @@ describe('backlot-agent restore and verify', () => {
       // the password with its special characters never shows
       expect(restored.stderr).not.toContain(testbed.password);
 
-      const verified = await agent(
-        [
-          'verify',
-          '--from',
-          location,
-          '--scratch-url',
-          urlOf(major, 'postgres'),
-        ],
-        env(major, 'postgres'),
-      );
-      expect(verified.code).toBe(EXIT_CODES.ok);
-      expect(verified.stderr).toContain(
-        'row counts match the manifest and the content of 3 tables matches the archive',
-      );
+      await expectScratchVerifyPasses(major, location);
 
       // one flipped byte: verify exits 6, and a streamed restore of it fails too
       const bytes = await readArtifact(location);
@@ -217,6 +238,93 @@ describe('backlot-agent restore and verify', () => {
       expect(flipped.result.error.message).toContain(
         'the artifact is corrupted',
       );
+    },
+  );
+
+  // dump --jobs 2: pg_dump's directory format, one object per file below <run>.dump/
+  it.each([
+    [16, 's3'],
+    [18, 'file'],
+  ] as const)(
+    'dumps PostgreSQL %i with --jobs 2 into %s as a directory that restores, verifies, fails verify when a file is corrupted, and prunes to nothing',
+    async (major, store) => {
+      const { url, location } = await seedAndDump(major, store, [
+        '--jobs',
+        '2',
+      ]);
+      const manifest = JSON.parse(
+        (
+          await readArtifact(location.replace(/\.dump$/, '.manifest.json'))
+        ).toString('utf8'),
+      );
+      expect(manifest).toMatchObject({
+        format: 'directory',
+        jobs: 2,
+        tables: {
+          'public.plain': 1000,
+          'sales."MixedCase"': 500,
+          'sales.docs': 200,
+        },
+      });
+      const names = manifest.files.map((f: { name: string }) => f.name);
+      expect(names).toContain('toc.dat');
+      // every file is stored with the size and sha256 the manifest records
+      for (const file of manifest.files) {
+        const body = await readArtifact(`${location}/${file.name}`);
+        expect(body.length).toBe(file.bytes);
+        expect(createHash('sha256').update(body).digest('hex')).toBe(
+          file.sha256,
+        );
+      }
+
+      const targetDb = `backlot_rv_dir_${major}`;
+      const admin = new Client({ connectionString: urlOf(major, 'postgres') });
+      await admin.connect();
+      await admin.query(`drop database if exists ${targetDb} with (force)`);
+      await admin.end();
+      const restored = await agent(
+        [
+          'restore',
+          '--from',
+          location,
+          '--target-url',
+          urlOf(major, targetDb),
+          '--create',
+          '--jobs',
+          '2',
+        ],
+        toolsEnv(),
+      );
+      expect(restored.result.error).toBeNull();
+      expect(await fingerprint(urlOf(major, targetDb))).toEqual(
+        await fingerprint(url),
+      );
+
+      await expectScratchVerifyPasses(major, location);
+
+      // the largest file holds table data: flip one byte of it
+      const largest = [...manifest.files].sort(
+        (a: { bytes: number }, b: { bytes: number }) => b.bytes - a.bytes,
+      )[0];
+      const bytes = await readArtifact(`${location}/${largest.name}`);
+      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      await writeArtifact(`${location}/${largest.name}`, bytes);
+      const flipped = await agent(
+        ['verify', '--from', location],
+        env(major, 'postgres'),
+      );
+      expect(flipped.code).toBe(EXIT_CODES.verification);
+      expect(flipped.result.error.message).toContain(
+        `the artifact's file ${largest.name} is corrupted`,
+      );
+
+      // before the prune: the dump (its files or folder), the manifest and the roles
+      expect(
+        (await storedUnder(location.replace(/\.dump$/, ''))).length,
+      ).toBeGreaterThanOrEqual(3);
+      const pruned = await agent(['prune', '--from', location], toolsEnv());
+      expect(pruned.code).toBe(EXIT_CODES.ok);
+      expect(await storedUnder(location.replace(/\.dump$/, ''))).toEqual([]);
     },
   );
 

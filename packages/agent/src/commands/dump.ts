@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { readServerInfo } from '../connection';
@@ -17,12 +20,17 @@ import { digestStream } from '../digest';
 import { Reporter } from '../events';
 import { chooseClient, findClients } from '../pgClients';
 import { openStore } from '../stores/openStore';
+import { ArtifactStore } from '../stores/ArtifactStore';
+import { parseJobs } from '../jobs';
+import { ArchiveFile, directoryDigest } from '../manifest';
 
 export interface DumpOptions {
   to: string;
   entity: string;
   runId?: string;
   compress?: string;
+  /** 2 or more: pg_dump --jobs, which writes the directory format (into BACKLOT_TMPDIR first) */
+  jobs?: string;
   /** commander's --no-globals sets this to false */
   globals?: boolean;
 }
@@ -101,6 +109,219 @@ function describeFailure(outcome: {
   return undefined;
 }
 
+/** What both ways of writing the archive need. */
+interface ArchiveTarget {
+  pgDump: string;
+  /** compression, connection and snapshot options shared by both formats */
+  pgDumpArgs: string[];
+  jobs: number;
+  store: ArtifactStore;
+  dumpKey: string;
+  databaseBytes: number;
+  progress: DumpProgress;
+  reporter: Reporter;
+  signal: AbortSignal;
+}
+
+/** An archive written to the store and committed, but not yet a backup: the manifest makes it one. */
+interface WrittenArchive {
+  bytes: number;
+  sha256: string;
+  /** directory format only */
+  files?: ArchiveFile[];
+  /** takes it out of the store again when a later step fails */
+  remove(): Promise<void>;
+}
+
+/** Starts pg_dump with the connection in its environment only; --verbose lines feed the progress. */
+function startPgDump(target: ArchiveTarget, args: string[]) {
+  const child = spawn(target.pgDump, args, {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const onAbort = () => child.kill('SIGTERM');
+  target.signal.addEventListener('abort', onAbort);
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+    for (const line of chunk.split('\n').filter(Boolean)) {
+      target.progress.onStderrLine(line);
+      // --verbose narrates every step; a human needs only what went wrong
+      if (/(error|warning|detail|hint):/i.test(line))
+        target.reporter.log(`pg_dump: ${line}`);
+    }
+  });
+  const exited = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>(resolve =>
+    child.on('close', (code, sig) => {
+      target.signal.removeEventListener('abort', onAbort);
+      resolve({ code, signal: sig });
+    }),
+  );
+  return { child, exited, stderr: () => stderr };
+}
+
+const interruption = (signal: AbortSignal) =>
+  signal.aborted ? String(signal.reason ?? 'a signal') : undefined;
+
+/** The custom format, streamed from pg_dump's stdout through a sha256 into one object: no temp file. */
+async function dumpCustom(target: ArchiveTarget): Promise<WrittenArchive> {
+  const { store, dumpKey } = target;
+  // Text COPY of binary-ish data can outgrow the database: twice its size bounds even an uncompressed dump.
+  const writer = await store.openWriter(dumpKey, {
+    expectedBytes: 2 * target.databaseBytes,
+  });
+  const pgDump = startPgDump(target, ['--format=custom', ...target.pgDumpArgs]);
+  const counter = digestStream(bytes => target.progress.onBytes(bytes));
+  let streamError: unknown;
+  await pipeline(pgDump.child.stdout, counter.stream, writer.stream).catch(
+    error => {
+      streamError = error;
+      pgDump.child.kill('SIGTERM');
+    },
+  );
+  const failure = describeFailure({
+    interrupted: interruption(target.signal),
+    streamError: streamError
+      ? (await writer.failure()) ?? (streamError as Error)
+      : undefined,
+    exit: await pgDump.exited,
+    bytes: counter.bytes(),
+    stderr: pgDump.stderr(),
+    location: store.locationOf(dumpKey),
+  });
+  if (failure) {
+    await writer.abort();
+    throw failure;
+  }
+  await writer.commit();
+  return {
+    bytes: counter.bytes(),
+    sha256: counter.sha256(),
+    remove: () => store.remove(dumpKey),
+  };
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at a time. After the first failure no new item starts;
+ * it is rethrown once the running ones have settled, so nothing is still writing during cleanup.
+ */
+async function eachAtMost<T>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+) {
+  const queue = [...items];
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (queue.length && !failures.length) {
+      try {
+        await work(queue.shift()!);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, worker),
+  );
+  if (failures.length) throw failures[0];
+}
+
+/** Files uploaded at a time from a directory-format dump: many small tables go faster, memory stays bounded. */
+const UPLOADS_AT_ONCE = 4;
+
+/**
+ * The directory format of `pg_dump --jobs N`: pg_dump writes it into BACKLOT_TMPDIR (it cannot
+ * stream), then each file goes through a sha256 into its own object below `<run>.dump/`. Costs
+ * local disk of the compressed dump's size; buys N tables dumped and compressed at once.
+ */
+async function dumpDirectory(target: ArchiveTarget): Promise<WrittenArchive> {
+  const { store, dumpKey } = target;
+  const tmpRoot = process.env.BACKLOT_TMPDIR || os.tmpdir();
+  const tmp = await fsp.mkdtemp(path.join(tmpRoot, 'backlot-dump-'));
+  const dir = path.join(tmp, 'archive');
+  const uploaded: string[] = [];
+  const removeUploaded = async () => {
+    for (const key of uploaded) await store.remove(key).catch(() => {});
+    await store.remove(dumpKey).catch(() => {});
+  };
+  try {
+    const pgDump = startPgDump(target, [
+      '--format=directory',
+      `--jobs=${target.jobs}`,
+      `--file=${dir}`,
+      ...target.pgDumpArgs,
+    ]);
+    pgDump.child.stdout.resume();
+    const exit = await pgDump.exited;
+    const failure = describeFailure({
+      interrupted: interruption(target.signal),
+      exit,
+      bytes: 0,
+      stderr: pgDump.stderr(),
+      location: dir,
+    });
+    if (failure) {
+      if (/No space left on device/.test(pgDump.stderr())) {
+        throw new AgentError(
+          'storage',
+          `the disk under ${tmpRoot} is full: dump --jobs writes the whole compressed dump there first; point BACKLOT_TMPDIR at a folder with more room, or dump with --jobs 1 (streams, no local copy)`,
+        );
+      }
+      throw failure;
+    }
+
+    const names = (await fsp.readdir(dir)).sort();
+    const files: ArchiveFile[] = [];
+    let done = 0;
+    const uploadOne = async (name: string) => {
+      const key = `${dumpKey}/${name}`;
+      const file = path.join(dir, name);
+      const writer = await store.openWriter(key, {
+        expectedBytes: (await fsp.stat(file)).size,
+      });
+      const digest = digestStream();
+      try {
+        await pipeline(fs.createReadStream(file), digest.stream, writer.stream);
+      } catch (error) {
+        const reason = (await writer.failure()) ?? (error as Error);
+        await writer.abort();
+        throw reason instanceof AgentError
+          ? reason
+          : new AgentError(
+              'storage',
+              `cannot write ${store.locationOf(key)}: ${ioReason(reason)}`,
+            );
+      }
+      await writer.commit();
+      uploaded.push(key);
+      files.push({ name, bytes: digest.bytes(), sha256: digest.sha256() });
+      done += digest.bytes();
+      target.progress.onBytes(done);
+    };
+    await eachAtMost(names, UPLOADS_AT_ONCE, async name => {
+      if (target.signal.aborted) {
+        throw new AgentError(
+          'interrupted',
+          `interrupted by ${interruption(target.signal)}; nothing was kept`,
+        );
+      }
+      await uploadOne(name);
+    });
+    files.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { ...directoryDigest(files), files, remove: removeUploaded };
+  } catch (error) {
+    await removeUploaded();
+    throw error;
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}
+
 /**
  * Dumps the database of the libpq environment with the pg_dump of its major into the store.
  * The manifest is written last: no manifest, no backup. Any failure removes what was written.
@@ -120,6 +341,7 @@ export async function dump(
     };
 
   try {
+    const jobs = parseJobs(options.jobs);
     const base = artifactBase(options.entity, runId, startedAt);
     const requested = options.compress
       ? parseCompression(options.compress)
@@ -150,78 +372,34 @@ export async function dump(
     snapshot = await DumpSnapshot.open();
     const sizes = await snapshot.sizes();
     const progress = new DumpProgress(reporter, sizes);
+    let tables: Record<string, number>;
     // Counted on a second connection in the dump's own snapshot, while pg_dump runs.
     const tablesCounted = snapshot.rowCounts();
     tablesCounted.catch(() => {});
     // the roles, read while pg_dump runs rather than after it
     const roles = options.globals !== false ? dumpRoles(client) : undefined;
     roles?.catch(() => {});
-    // Text COPY of binary-ish data can outgrow the database: twice its size bounds even an uncompressed dump.
-    const writer = await store.openWriter(dumpKey, {
-      expectedBytes: 2 * sizes.databaseBytes,
-    });
-    // The connection (password included) reaches pg_dump through its environment only.
-    const child = spawn(
+    const pgDumpArgs = [
+      compressArg,
+      '--no-password',
+      '--verbose', // its "dumping contents of table" lines drive the progress
+      `--snapshot=${snapshot.id}`,
+    ];
+    const archive = await (jobs > 1 ? dumpDirectory : dumpCustom)({
       pgDump,
-      [
-        '--format=custom',
-        compressArg,
-        '--no-password',
-        '--verbose', // its "dumping contents of table" lines drive the progress
-        `--snapshot=${snapshot.id}`,
-      ],
-      { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const onAbort = () => child.kill('SIGTERM');
-    signal.addEventListener('abort', onAbort);
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4000);
-      for (const line of chunk.split('\n').filter(Boolean)) {
-        progress.onStderrLine(line);
-        // --verbose narrates every step; a human needs only what went wrong
-        if (/(error|warning|detail|hint):/i.test(line))
-          reporter.log(`pg_dump: ${line}`);
-      }
+      pgDumpArgs,
+      jobs,
+      store,
+      dumpKey,
+      databaseBytes: sizes.databaseBytes,
+      progress,
+      reporter,
+      signal,
     });
-    const exited = new Promise<{
-      code: number | null;
-      signal: NodeJS.Signals | null;
-    }>(resolve =>
-      child.on('close', (code, sig) => resolve({ code, signal: sig })),
-    );
-    const counter = digestStream(bytes => progress.onBytes(bytes));
-
-    let streamError: unknown;
-    await pipeline(child.stdout, counter.stream, writer.stream).catch(error => {
-      streamError = error;
-      child.kill('SIGTERM');
-    });
-    const exit = await exited;
-    signal.removeEventListener('abort', onAbort);
-
-    const failure = describeFailure({
-      interrupted: signal.aborted
-        ? String(signal.reason ?? 'a signal')
-        : undefined,
-      streamError: streamError
-        ? (await writer.failure()) ?? (streamError as Error)
-        : undefined,
-      exit,
-      bytes: counter.bytes(),
-      stderr,
-      location: store.locationOf(dumpKey),
-    });
-    if (failure) {
-      await writer.abort();
-      throw failure;
-    }
-    let tables: Record<string, number>;
     try {
       tables = await tablesCounted;
     } catch (error) {
-      await writer.abort();
+      await archive.remove();
       throw new AgentError(
         'dump',
         `counting rows in the dump's snapshot failed: ${
@@ -229,8 +407,7 @@ export async function dump(
         }`,
       );
     }
-    await writer.commit();
-    progress.onBytes(counter.bytes());
+    progress.onBytes(archive.bytes);
     progress.finish();
 
     let globals: string | undefined;
@@ -239,23 +416,23 @@ export async function dump(
         await store.putSmall(globalsKey, await roles!);
         globals = store.keyOf(globalsKey);
       } catch (error) {
-        await store.remove(dumpKey);
+        await archive.remove();
         throw error;
       }
     }
 
-    const bytes = counter.bytes();
-    const sha256 = counter.sha256();
+    const { bytes, sha256 } = archive;
     const manifest = {
       formatVersion: 1,
       entityRef: options.entity,
       runId,
       server: { version: server.version, major: server.major },
       pgDump: { version: client.version, major: client.major, path: pgDump },
-      format: 'custom',
+      format: archive.files ? 'directory' : 'custom',
       compression: describeCompression(compression),
       bytes,
       sha256,
+      ...(archive.files ? { files: archive.files, jobs } : {}),
       dumpKey: store.keyOf(dumpKey),
       tables,
       globalsKey: globals ?? null,
@@ -269,7 +446,7 @@ export async function dump(
       );
     } catch (error) {
       // a dump without its manifest is not a backup: do not leave one behind
-      await store.remove(dumpKey);
+      await archive.remove();
       if (globals) await store.remove(globalsKey);
       throw error;
     }

@@ -2,6 +2,16 @@ import { Reporter } from '../events';
 import { manifestUrlOf } from '../manifest';
 import { openArtifact } from '../stores/openStore';
 
+/** The files of a directory-format dump, from its manifest (none when there is no readable one). */
+function filesOf(manifestText: string | undefined): string[] {
+  try {
+    const files = manifestText ? JSON.parse(manifestText).files : undefined;
+    return Array.isArray(files) ? files.map(f => String(f.name)) : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Deletes one backup: the manifest first, so that a crash half-way leaves an uncommitted dump
  * (never listed as a backup) rather than a manifest that points at nothing.
@@ -10,8 +20,11 @@ export async function prune(options: { from: string }, reporter: Reporter) {
   manifestUrlOf(options.from); // refuses anything but a .dump
   const { store, name } = openArtifact(options.from);
   const base = name.slice(0, -'.dump'.length);
-  for (const key of [`${base}.manifest.json`, name, `${base}.globals.sql`]) {
-    await store.remove(key);
-  }
+  const manifestKey = `${base}.manifest.json`;
+  const files = filesOf(await store.readSmall(manifestKey));
+  await store.remove(manifestKey);
+  for (const file of files) await store.remove(`${name}/${file}`);
+  // the dump itself (for a directory-format dump, its now empty folder) and the roles
+  for (const key of [name, `${base}.globals.sql`]) await store.remove(key);
   reporter.log(`deleted ${options.from} and its manifest`);
 }

@@ -7,6 +7,7 @@ import { restoreArchive } from '../restoreArchive';
 import { localCheckedArchive, digestOf } from '../archiveSource';
 import { assertDigest, digestStream } from '../digest';
 import { openArtifact } from '../stores/openStore';
+import { parseJobs } from '../jobs';
 
 export interface RestoreOptions {
   from: string;
@@ -20,17 +21,6 @@ export function targetEnv(targetUrl?: string): NodeJS.ProcessEnv {
   return targetUrl
     ? { ...process.env, ...libpqEnvFromUrl(targetUrl) }
     : process.env;
-}
-
-export function parseJobs(jobs?: string): number {
-  const n = Number(jobs ?? 1);
-  if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw new AgentError(
-      'usage',
-      `--jobs "${jobs}" is not a whole number from 1 to 64`,
-    );
-  }
-  return n;
 }
 
 /** Fails unless `database` holds no user relations: a restore never mixes with existing data. */
@@ -109,7 +99,11 @@ export async function restore(options: RestoreOptions, reporter: Reporter) {
     });
   const { store, name } = openArtifact(options.from);
   let ignoredErrors: string[];
-  if (store.kind === 'filesystem' || jobs > 1) {
+  if (
+    store.kind === 'filesystem' ||
+    jobs > 1 ||
+    manifest.format === 'directory'
+  ) {
     const local = await localCheckedArchive(options.from, manifest, reporter);
     try {
       ({ ignoredErrors } = await restoreFrom({ file: local.file }));

@@ -121,7 +121,8 @@ export class FilesystemStore implements ArtifactStore {
 
   async remove(relativeKey: string) {
     try {
-      await fsp.rm(this.pathOf(relativeKey), { force: true });
+      // recursive: a directory-format dump is a folder (prune empties it first)
+      await fsp.rm(this.pathOf(relativeKey), { force: true, recursive: true });
     } catch (error) {
       throw storageError('delete', this.pathOf(relativeKey), error);
     }

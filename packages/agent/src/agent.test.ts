@@ -1,9 +1,11 @@
 import { createDatabase, testbedUp, TestbedInfo } from '@backlot/testbed';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { EXIT_CODES } from './errors';
 import { runAgent } from './__testUtils__/runAgent';
@@ -309,6 +311,34 @@ describe('backlot-agent dump', () => {
     expect(run.code).toBe(EXIT_CODES.other);
     expect(run.result.error.code).toBe('interrupted');
     expect(filesUnder(dir)).toEqual([]);
+  });
+
+  it('draws a progress bar of tables and bytes against the database size on a terminal', async () => {
+    const dir = tmp();
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const command = [
+      process.execPath,
+      path.resolve(__dirname, '../bin/backlot-agent'),
+      ...dumpArgs(dir).filter(arg => arg !== '--events'),
+    ]
+      .map(quote)
+      .join(' ');
+    // script(1) gives the agent a pseudo-terminal, as a person at a shell would have
+    const { stdout } = await promisify(execFile)(
+      'script',
+      ['-qfec', command, '/dev/null'],
+      {
+        env: {
+          PATH: process.env.PATH!,
+          HOME: process.env.HOME ?? '/tmp',
+          ...libpq(16, 'backlot_agent_it'),
+        },
+      },
+    );
+    expect(stdout).toMatch(
+      /backlot-agent \[={30}\] tables 1\/1 \| [\d.]+ MB written \| database [\d.]+ MB/,
+    );
+    expect(filesUnder(dir).some(f => f.endsWith('.manifest.json'))).toBe(true);
   });
 
   it('exits 2 on bad usage', async () => {

@@ -1,22 +1,40 @@
+import { SingleBar } from 'cli-progress';
 import { Reporter } from './events';
 
 const MB = 1_000_000;
+const mb = (bytes: number) => (bytes / MB).toFixed(1);
 
 /**
  * Progress of one dump: NDJSON progress events at most once a second for the backend, and for a
- * human on stderr a line redrawn in place on a terminal, or a line every 10 s in a log.
+ * human on stderr a progress bar on a terminal (tables done, bytes written, the database's size),
+ * or a line every 10 s in a log.
  */
 export class DumpProgress {
   private bytes = 0;
   private tablesDone = 0;
   private lastEvent = 0;
   private lastHuman = 0;
-  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly bar?: SingleBar;
 
   constructor(
     private readonly reporter: Reporter,
     private readonly totals: { tables: number; databaseBytes: number },
-  ) {}
+  ) {
+    if (process.stderr.isTTY) {
+      this.bar = new SingleBar({
+        stream: process.stderr,
+        format:
+          'backlot-agent [{bar}] tables {value}/{total} | {written} MB written | database {database} MB',
+        barsize: 30,
+        hideCursor: false,
+        fps: 4,
+      });
+      this.bar.start(Math.max(totals.tables, 1), 0, {
+        written: mb(0),
+        database: mb(totals.databaseBytes),
+      });
+    }
+  }
 
   onBytes(bytes: number) {
     this.bytes = bytes;
@@ -34,7 +52,12 @@ export class DumpProgress {
   finish() {
     this.tablesDone = this.totals.tables;
     this.report(true);
-    if (this.tty) process.stderr.write('\n');
+    this.stop();
+  }
+
+  /** Ends the bar's line, so that what is printed next (an error) starts on its own. */
+  stop() {
+    if (this.bar?.isActive) this.bar.stop();
   }
 
   private report(force: boolean) {
@@ -48,16 +71,15 @@ export class DumpProgress {
         tablesTotal: this.totals.tables,
       });
     }
-    const text = `tables ${this.tablesDone}/${this.totals.tables}, ${(
-      this.bytes / MB
-    ).toFixed(1)} MB written (database ${(
-      this.totals.databaseBytes / MB
-    ).toFixed(0)} MB)`;
-    if (this.tty) {
-      process.stderr.write(`\rbacklot-agent: ${text}\u001b[K`);
+    if (this.bar) {
+      this.bar.update(this.tablesDone, { written: mb(this.bytes) });
     } else if (force || now - this.lastHuman >= 10_000) {
       this.lastHuman = now;
-      this.reporter.log(text);
+      this.reporter.log(
+        `tables ${this.tablesDone}/${this.totals.tables}, ${mb(
+          this.bytes,
+        )} MB written (database ${mb(this.totals.databaseBytes)} MB)`,
+      );
     }
   }
 }

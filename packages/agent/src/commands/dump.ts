@@ -334,6 +334,7 @@ export async function dump(
   const runId = options.runId ?? randomUUID();
   const startedAt = new Date();
   let snapshot: DumpSnapshot | undefined;
+  let progress: DumpProgress | undefined;
   let versions: { serverVersion: string | null; pgDumpVersion: string | null } =
     {
       serverVersion: null,
@@ -371,7 +372,7 @@ export async function dump(
     await store.check();
     snapshot = await DumpSnapshot.open();
     const sizes = await snapshot.sizes();
-    const progress = new DumpProgress(reporter, sizes);
+    progress = new DumpProgress(reporter, sizes);
     let tables: Record<string, number>;
     // Counted on a second connection in the dump's own snapshot, while pg_dump runs.
     const tablesCounted = snapshot.rowCounts();
@@ -466,6 +467,7 @@ export async function dump(
       ...ownResources(),
     });
   } catch (error) {
+    progress?.stop();
     const agentError =
       error instanceof AgentError
         ? error

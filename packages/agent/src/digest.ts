@@ -2,15 +2,19 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { AgentError } from './errors';
 
-/** Small writes are gathered into chunks of this size before they go on: far fewer syscalls and HTTP writes. */
-const CHUNK_BYTES = 1024 * 1024;
+/** Small writes are gathered into chunks of this size before they go on: far fewer syscalls. */
+export const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * A pass-through that counts and hashes what streams through it and reports progress at most once a
- * second. pg_dump writes in pieces of a few KiB; passing each on costs more CPU than the hashing, so
- * they are gathered into 1 MiB chunks.
+ * second. pg_dump writes in pieces of a few KiB; passing each on to a file costs more CPU than the
+ * hashing, so they are gathered into `chunkBytes` (0: passed on as they come, for a writer that
+ * gathers them itself, like the S3 upload's parts: gathering twice costs a copy and garbage).
  */
-export function digestStream(onProgress?: (bytes: number) => void) {
+export function digestStream(
+  onProgress?: (bytes: number) => void,
+  chunkBytes = CHUNK_BYTES,
+) {
   const hash = createHash('sha256');
   let bytes = 0;
   let lastReport = 0;
@@ -31,9 +35,13 @@ export function digestStream(onProgress?: (bytes: number) => void) {
         lastReport = now;
         onProgress(bytes);
       }
+      if (!chunkBytes) {
+        callback(null, chunk);
+        return;
+      }
       pending.push(chunk);
       pendingBytes += chunk.length;
-      callback(null, pendingBytes >= CHUNK_BYTES ? takePending() : undefined);
+      callback(null, pendingBytes >= chunkBytes ? takePending() : undefined);
     },
     flush(callback) {
       callback(null, pendingBytes ? takePending() : undefined);

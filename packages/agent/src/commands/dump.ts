@@ -175,7 +175,10 @@ async function dumpCustom(target: ArchiveTarget): Promise<WrittenArchive> {
     expectedBytes: 2 * target.databaseBytes,
   });
   const pgDump = startPgDump(target, ['--format=custom', ...target.pgDumpArgs]);
-  const counter = digestStream(bytes => target.progress.onBytes(bytes));
+  const counter = digestStream(
+    bytes => target.progress.onBytes(bytes),
+    writer.chunkBytes,
+  );
   let streamError: unknown;
   await pipeline(pgDump.child.stdout, counter.stream, writer.stream).catch(
     error => {
@@ -284,7 +287,7 @@ async function dumpDirectory(target: ArchiveTarget): Promise<WrittenArchive> {
       const writer = await store.openWriter(key, {
         expectedBytes: (await fsp.stat(file)).size,
       });
-      const digest = digestStream();
+      const digest = digestStream(undefined, writer.chunkBytes);
       try {
         await pipeline(fs.createReadStream(file), digest.stream, writer.stream);
       } catch (error) {

@@ -3,6 +3,8 @@ import { Readable, Writable } from 'node:stream';
 /** A stream to one artifact that becomes visible only on commit. */
 export interface ArtifactWriter {
   stream: Writable;
+  /** Writes worth gathering before `stream` (0: it gathers them itself). */
+  chunkBytes: number;
   /** Makes the artifact durable and visible under its key. */
   commit(): Promise<void>;
   /** Removes whatever was written; the key never appears. */

@@ -3,6 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AgentError, ioReason } from '../errors';
+import { CHUNK_BYTES } from '../digest';
 import { ArtifactStore, ArtifactWriter } from './ArtifactStore';
 
 function storageError(action: string, target: string, error: any): AgentError {
@@ -66,6 +67,7 @@ export class FilesystemStore implements ArtifactStore {
     const stream = fs.createWriteStream(partial, { flags: 'r+' });
     return {
       stream,
+      chunkBytes: CHUNK_BYTES,
       commit: async () => {
         try {
           await fsyncPath(partial, 'r+');

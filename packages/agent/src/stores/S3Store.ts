@@ -167,6 +167,7 @@ export class S3Store implements ArtifactStore {
     uploadFailure.then(error => error && body.destroy(error));
     return {
       stream: body,
+      chunkBytes: 0, // the upload gathers its parts
       commit: async () => {
         try {
           await done;

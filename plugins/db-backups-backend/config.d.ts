@@ -32,6 +32,24 @@ export interface Config {
      */
     compression?: string;
 
+    /**
+     * The cluster's roles (`pg_dumpall --roles-only`), stored beside every dump so that a restore into
+     * a fresh server finds its owners and grants.
+     */
+    roles?: {
+      /**
+       * Store the roles at all. Turn off where the backup user may not read them.
+       * @default true
+       */
+      include?: boolean;
+      /**
+       * Keep the roles' password hashes (SCRAM or md5, never clear text). Needs a superuser; left
+       * out by default so that a backup is not a credential store.
+       * @default false
+       */
+      passwords?: boolean;
+    };
+
     /** Verify runs: checksum and archive listing, and with a scratch server a real restore. */
     verify?: {
       /**

@@ -156,6 +156,40 @@ describe('backlot-agent dump', () => {
     },
   );
 
+  it('keeps role password hashes only with --role-passwords', async () => {
+    const admin = new Client({
+      connectionString: `postgresql://${testbed.user}:${encodeURIComponent(
+        testbed.password,
+      )}@${testbed.host}:${testbed.ports['16']}/postgres`,
+    });
+    await admin.connect();
+    await admin.query('drop role if exists backlot_pw_role');
+    await admin.query(
+      "create role backlot_pw_role login password 'pw-for-the-roles-test'",
+    );
+    await admin.end();
+    const rolesOf = async (extra: string[]) => {
+      const dir = tmp();
+      const run = await runAgent(
+        [...dumpArgs(dir), ...extra],
+        libpq(16, 'backlot_agent_it'),
+      );
+      expect(run.code).toBe(EXIT_CODES.ok);
+      return fs.readFileSync(
+        path.join(dir, run.result.key.replace('.dump', '.globals.sql')),
+        'utf8',
+      );
+    };
+    const withHashes = await rolesOf(['--role-passwords']);
+    expect(withHashes).toMatch(
+      /ALTER ROLE backlot_pw_role .*PASSWORD 'SCRAM-SHA-256\$/,
+    );
+    expect(withHashes).not.toContain('pw-for-the-roles-test');
+    const without = await rolesOf([]);
+    expect(without).toContain('CREATE ROLE backlot_pw_role');
+    expect(without).not.toMatch(/PASSWORD '/);
+  });
+
   it('refuses zstd where pg_dump is older than 16, saying what to use', async () => {
     const run = await runAgent(
       [

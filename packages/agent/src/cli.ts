@@ -90,6 +90,10 @@ program
     'do not store the roles (pg_dumpall --roles-only) beside the dump',
   )
   .option(
+    '--role-passwords',
+    "keep the roles' password hashes in the stored roles (left out by default; needs a superuser)",
+  )
+  .option(
     '--compress <spec>',
     'zstd[:N], lz4[:N], gzip[:N] or none (default: zstd:1 with pg_dump 16+, else gzip:1)',
   )

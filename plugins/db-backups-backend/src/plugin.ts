@@ -49,6 +49,7 @@ export const dbBackupsPlugin = createBackendPlugin({
         const databases = new DatabaseCatalog(deps.catalog, deps.auth, config);
         const runner = new LocalRunner({
           storage: config.storage,
+          roles: config.roles,
           pgBinDirs: config.pgBinDirs,
           searchSystemBinDirs: config.searchSystemBinDirs,
           logger,

@@ -44,6 +44,8 @@ describe('db-backups backend with dbBackups.storage.type s3', () => {
           data: {
             dbBackups: {
               connections: { pg16: source.connection },
+              // the testbed's user is a superuser, who may read password hashes
+              roles: { passwords: true },
               storage: {
                 type: 's3',
                 s3: {
@@ -112,6 +114,16 @@ describe('db-backups backend with dbBackups.storage.type s3', () => {
     );
     const bytes = Buffer.from(await object.Body!.transformToByteArray());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(first.sha256);
+    // dbBackups.roles.passwords: the roles beside the dump keep their hashes (never clear text)
+    const roles = await s3.send(
+      new GetObjectCommand({
+        Bucket: testbed.s3!.bucket,
+        Key: key.replace(/\.dump$/, '.globals.sql'),
+      }),
+    );
+    expect(await roles.Body!.transformToString()).toMatch(
+      /PASSWORD '(SCRAM-SHA-256\$|md5)/,
+    );
 
     const verified = await post({
       entityRef: 'resource:default/s3-db',

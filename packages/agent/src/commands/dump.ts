@@ -33,6 +33,8 @@ export interface DumpOptions {
   jobs?: string;
   /** commander's --no-globals sets this to false */
   globals?: boolean;
+  /** keep the roles' password hashes in the globals (needs a superuser) */
+  rolePasswords?: boolean;
 }
 
 /** `<namespace>/<name>/<yyyy>/<mm>/<dd>/<runId>`: one folder per entity and day (UTC). */
@@ -381,7 +383,10 @@ export async function dump(
     const tablesCounted = snapshot.rowCounts();
     tablesCounted.catch(() => {});
     // the roles, read while pg_dump runs rather than after it
-    const roles = options.globals !== false ? dumpRoles(client) : undefined;
+    const roles =
+      options.globals !== false
+        ? dumpRoles(client, { passwords: options.rolePasswords })
+        : undefined;
     roles?.catch(() => {});
     const pgDumpArgs = [
       compressArg,

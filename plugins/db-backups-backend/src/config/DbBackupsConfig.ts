@@ -23,6 +23,8 @@ export interface DbBackupsConfig {
   defaultCron?: string;
   defaultTimezone: string;
   defaultCompression?: string;
+  /** pg_dumpall --roles-only beside each dump, and whether with password hashes */
+  roles: { include: boolean; passwords: boolean };
   /** Server for the scratch restores of verify runs. */
   scratchConnection?: ConnectionConfig;
   tickFrequency: HumanDuration;
@@ -69,6 +71,10 @@ export function readDbBackupsConfig(root: Config): DbBackupsConfig {
     concurrency: config?.getOptionalNumber('local.concurrency') ?? 2,
     defaultCron: config?.getOptionalString('schedule.defaultCron'),
     defaultCompression: config?.getOptionalString('compression'),
+    roles: {
+      include: config?.getOptionalBoolean('roles.include') ?? true,
+      passwords: config?.getOptionalBoolean('roles.passwords') ?? false,
+    },
     defaultTimezone:
       config?.getOptionalString('schedule.defaultTimezone') ?? 'UTC',
     tickFrequency: config

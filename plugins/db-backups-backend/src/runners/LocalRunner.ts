@@ -12,6 +12,7 @@ export class LocalRunner implements Runner {
   constructor(
     private readonly options: {
       storage: StorageConfig;
+      roles: { include: boolean; passwords: boolean };
       pgBinDirs: string[];
       searchSystemBinDirs: boolean;
       logger: LoggerService;
@@ -45,6 +46,10 @@ export class LocalRunner implements Runner {
         run.id,
         '--events',
         ...(request.compression ? ['--compress', request.compression] : []),
+        ...(this.options.roles.include ? [] : ['--no-globals']),
+        ...(this.options.roles.include && this.options.roles.passwords
+          ? ['--role-passwords']
+          : []),
       ],
       env: {
         ...libpqEnv(request.connection),

@@ -49,7 +49,11 @@ export async function localCheckedArchive(
   const dir = await fsp.mkdtemp(path.join(tmpRoot, 'backlot-'));
   const release = () => fsp.rm(dir, { recursive: true, force: true });
   reporter.log(
-    `downloading ${url} (${manifest.bytes} bytes) to ${dir}: pg_restore needs a seekable file here`,
+    `downloading ${url} (${manifest.bytes} bytes) to ${dir}: pg_restore needs ${
+      manifest.format === 'directory'
+        ? 'the folder of a directory-format dump'
+        : 'a seekable file'
+    } here`,
   );
   try {
     if (manifest.format === 'directory') await fsp.mkdir(path.join(dir, name));

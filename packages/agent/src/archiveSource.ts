@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { assertDigest, digestStream } from './digest';
 import { AgentError } from './errors';
 import { Reporter } from './events';
-import { directoryDigest, Manifest } from './manifest';
+import { directoryDigest, isArchiveFileName, Manifest } from './manifest';
 import { openArtifact } from './stores/openStore';
 
 const discard = () =>
@@ -93,7 +93,7 @@ function archiveParts(name: string, manifest: Manifest) {
     directoryDigest(files),
     manifest,
   );
-  const unsafe = files.find(f => !/^[a-zA-Z0-9_][a-zA-Z0-9._-]*$/.test(f.name));
+  const unsafe = files.find(f => !isArchiveFileName(f.name));
   if (unsafe) {
     throw new AgentError(
       'verification',

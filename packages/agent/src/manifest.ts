@@ -9,6 +9,11 @@ export interface ArchiveFile {
   sha256: string;
 }
 
+/** pg_dump's directory format writes flat names like toc.dat or 3456.dat.zst: never a path. */
+export function isArchiveFileName(name: string) {
+  return /^[a-zA-Z0-9_][a-zA-Z0-9._-]*$/.test(name);
+}
+
 /** The commit marker written beside each dump. */
 export interface Manifest {
   formatVersion: 1;

@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { EXIT_CODES } from './errors';
 import { compareTableHashes, tableHashes } from './tableHashes';
+import { directoryDigest } from './manifest';
 import { runAgent } from './__testUtils__/runAgent';
 
 jest.setTimeout(180_000);
@@ -327,6 +328,32 @@ describe('backlot-agent restore and verify', () => {
       expect(await storedUnder(location.replace(/\.dump$/, ''))).toEqual([]);
     },
   );
+
+  it('refuses a doctored manifest whose file list reaches outside the dump, in verify and in prune', async () => {
+    const { location } = await seedAndDump(16, 'file', ['--jobs', '2']);
+    const dumpFolder = fileURLToPath(location);
+    const victim = path.join(path.dirname(dumpFolder), 'victim.txt');
+    fs.writeFileSync(victim, 'not part of any backup');
+    const manifestFile = dumpFolder.replace(/\.dump$/, '.manifest.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    manifest.files.push({ name: '../victim.txt', bytes: 22, sha256: 'x' });
+    // consistent with its own list, so only the name gives it away
+    Object.assign(manifest, directoryDigest(manifest.files));
+    fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+
+    const verified = await agent(
+      ['verify', '--from', location],
+      env(16, 'postgres'),
+    );
+    expect(verified.code).toBe(EXIT_CODES.verification);
+    expect(verified.result.error.message).toContain(
+      'the manifest lists a file named "../victim.txt"',
+    );
+    const pruned = await agent(['prune', '--from', location], toolsEnv());
+    expect(pruned.code).toBe(EXIT_CODES.ok);
+    expect(fs.existsSync(dumpFolder)).toBe(false);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('not part of any backup');
+  });
 
   it('fails a streamed restore of a corrupted S3 object', async () => {
     const { location } = await seedAndDump(16, 's3');

@@ -1,12 +1,17 @@
 import { Reporter } from '../events';
-import { manifestUrlOf } from '../manifest';
+import { isArchiveFileName, manifestUrlOf } from '../manifest';
 import { openArtifact } from '../stores/openStore';
 
-/** The files of a directory-format dump, from its manifest (none when there is no readable one). */
+/**
+ * The files of a directory-format dump, from its manifest (none when there is no readable one).
+ * Only names pg_dump writes: a doctored manifest must not make prune delete outside the dump.
+ */
 function filesOf(manifestText: string | undefined): string[] {
   try {
     const files = manifestText ? JSON.parse(manifestText).files : undefined;
-    return Array.isArray(files) ? files.map(f => String(f.name)) : [];
+    return Array.isArray(files)
+      ? files.map(f => String(f?.name)).filter(isArchiveFileName)
+      : [];
   } catch {
     return [];
   }

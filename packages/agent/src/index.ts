@@ -9,3 +9,4 @@ export type { AgentEvent } from './events';
 export { chooseClient, findClients, parsePgVersion } from './pgClients';
 export type { PgClient } from './pgClients';
 export { defaultCompression, describeCompression } from './compression';
+export { partSizeFor, UPLOAD_QUEUE_SIZE } from './stores/S3Store';

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { defaultCompression, describeCompression } from '@backlot/agent';
 import { pgBinFor, stateDir, testbedUp } from '@backlot/testbed';
 import { Command } from 'commander';
@@ -11,6 +12,7 @@ import {
   copyAll,
   Measured,
   pgDumpToFile,
+  pgDumpToS3,
   userTables,
 } from './measure';
 import {
@@ -87,6 +89,18 @@ async function main(opts: {
       Number(fs.readFileSync(path.join(stateDir(), 's3/pid'), 'utf8')) ||
       undefined,
     s3Url: `s3://${t.bucket}/bench`,
+    s3: {
+      bucket: t.bucket,
+      client: new S3Client({
+        endpoint: t.endpoint,
+        region: t.region,
+        forcePathStyle: t.forcePathStyle,
+        credentials: {
+          accessKeyId: t.accessKeyId,
+          secretAccessKey: t.secretAccessKey,
+        },
+      }),
+    },
   };
   const connect = async (database: string) => {
     const client = new Client({
@@ -140,14 +154,15 @@ async function main(opts: {
     await copyAll(target, w.database, tables);
 
     const samples: Record<
-      'B0' | 'B1' | 'B2' | 'backup' | 'backup_file',
+      'B0' | 'B1' | 'B2' | 'B2s' | 'backup' | 'backup_file',
       Measured[]
-    > = { B0: [], B1: [], B2: [], backup: [], backup_file: [] };
+    > = { B0: [], B1: [], B2: [], B2s: [], backup: [], backup_file: [] };
     const entity = `default/bench-${w.id.toLowerCase()}`;
     const steps: [keyof typeof samples, () => Promise<Measured>][] = [
       ['B0', () => copyAll(target, w.database, tables)],
       ['B1', () => pgDumpToFile(target, w.database, 'none', true)],
       ['B2', () => pgDumpToFile(target, w.database, compression, false)],
+      ['B2s', () => pgDumpToS3(target, w.database, compression, dbBytes)],
       ['backup', () => agentBackup(target, w.database, entity, compression)],
       [
         'backup_file',
@@ -185,6 +200,12 @@ async function main(opts: {
       ),
       peak_rss_mb: round2(
         Math.max(...samples.backup.map(s => s.peakRssBytes ?? 0)) / 1024 ** 2,
+      ),
+      B2s_s: round2(med('B2s')),
+      B2s_vs_B2: round3(med('B2s') / med('B2')),
+      backup_vs_B2s: round3(med('backup') / med('B2s')),
+      B2s_s3_server_cpu_s: round2(
+        median(samples.B2s.map(s => s.s3ServerCpuSeconds ?? 0)),
       ),
       backup_file_s: round2(med('backup_file')),
       backup_file_vs_B2: round3(med('backup_file') / med('B2')),

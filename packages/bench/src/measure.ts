@@ -1,3 +1,6 @@
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { partSizeFor, UPLOAD_QUEUE_SIZE } from '@backlot/agent';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +19,7 @@ export interface BenchTarget {
   s3ServerPid?: number;
   agentBin: string;
   s3Url: string;
+  s3: { client: S3Client; bucket: string };
 }
 
 export interface Measured {
@@ -128,6 +132,61 @@ export async function pgDumpToFile(
     return { seconds, bytes: toDevNull ? undefined : fs.statSync(file).size };
   } finally {
     if (!toDevNull) fs.rmSync(file, { force: true });
+  }
+}
+
+/**
+ * B2s, the floor of any backup into this S3 server: B2's `pg_dump` piped straight into a lib-storage
+ * `Upload` with the agent's part size and queue, in this process. No hash, no row counts, no roles, no
+ * manifest: what storing the dump in S3 costs on this machine, before the engine adds anything.
+ */
+export async function pgDumpToS3(
+  target: BenchTarget,
+  database: string,
+  compression: string,
+  databaseBytes: number,
+): Promise<Measured> {
+  const key = `bench/floor-${process.pid}.dump`;
+  const s3CpuBefore = cpuSecondsOf(target.s3ServerPid);
+  const started = process.hrtime.bigint();
+  const child = spawn(
+    path.join(target.pgBinDir, 'pg_dump'),
+    ['--format=custom', `--compress=${compression}`, '--no-password'],
+    {
+      env: { ...process.env, ...target.libpq, PGDATABASE: database },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr!.on('data', d => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const upload = new Upload({
+    client: target.s3.client,
+    params: { Bucket: target.s3.bucket, Key: key, Body: child.stdout! },
+    partSize: partSizeFor(databaseBytes),
+    queueSize: UPLOAD_QUEUE_SIZE,
+    leavePartsOnError: false,
+  });
+  try {
+    const [code] = await Promise.all([exited, upload.done()]);
+    if (code !== 0) throw new Error(`pg_dump exited ${code}: ${stderr.trim()}`);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const s3CpuAfter = cpuSecondsOf(target.s3ServerPid);
+    return {
+      seconds,
+      s3ServerCpuSeconds:
+        s3CpuBefore !== undefined && s3CpuAfter !== undefined
+          ? s3CpuAfter - s3CpuBefore
+          : undefined,
+    };
+  } finally {
+    child.kill();
+    await target.s3.client.send(
+      new DeleteObjectCommand({ Bucket: target.s3.bucket, Key: key }),
+    );
   }
 }
 

@@ -10,6 +10,12 @@ export interface WorkloadResult {
   B2_bytes: number;
   artifact_vs_B1: number;
   peak_rss_mb: number;
+  /** B2s: B2's pg_dump piped into a bare S3 upload, the floor of any backup into this S3 server */
+  B2s_s: number;
+  B2s_vs_B2: number;
+  /** what the engine adds over that floor */
+  backup_vs_B2s: number;
+  B2s_s3_server_cpu_s: number;
   /** the same backup into a local folder: the engine without the S3 server */
   backup_file_s: number;
   backup_file_vs_B2: number;
@@ -78,7 +84,7 @@ export function renderMarkdown(result: BenchResult, previous: string): string {
   lines.push('# Benchmarks', '');
   lines.push(
     `Written by \`yarn bench\` on ${result.date}. Medians of ${result.runs} interleaved rounds ` +
-      '(the four measurements of a workload run one after another, in a rotated order each round).',
+      '(the six measurements of a workload run one after another, in a rotated order each round).',
     '',
   );
   lines.push('| Machine | |', '|---|---|');
@@ -107,15 +113,18 @@ export function renderMarkdown(result: BenchResult, previous: string): string {
   }
   lines.push(
     '',
-    'Where the time goes: the same backup into a local folder (no S3 server), and the CPU seconds the ' +
-      'agent and the S3 server (fauxqs, on this machine) spent during the S3 backup.',
+    "Where the time goes. **B2s**: B2's `pg_dump` piped straight into a lib-storage `Upload` to the same " +
+      "S3 server (the agent's part size and queue; no hash, row counts, roles or manifest): the floor of any " +
+      'backup into this S3 server. **backup to folder**: the same backup into a local folder, the engine ' +
+      'without S3. CPU seconds of the agent and of the S3 server (fauxqs, on this machine) during the backup.',
     '',
-    '| Workload | backup to folder s | folder/B2 | agent CPU s | S3 server CPU s |',
-    '|---|---|---|---|---|',
+    '| Workload | B2s s | B2s/B2 | backup/B2s | backup to folder s | folder/B2 | agent CPU s | S3 server CPU s (backup) | S3 server CPU s (B2s) |',
+    '|---|---|---|---|---|---|---|---|---|',
   );
   for (const [id, w] of Object.entries(result.workloads)) {
     lines.push(
-      `| ${id} | ${w.backup_file_s} | ${w.backup_file_vs_B2} | ${w.agent_cpu_s} | ${w.s3_server_cpu_s} |`,
+      `| ${id} | ${w.B2s_s} | ${w.B2s_vs_B2} | ${w.backup_vs_B2s} | ${w.backup_file_s} | ${w.backup_file_vs_B2} | ` +
+        `${w.agent_cpu_s} | ${w.s3_server_cpu_s} | ${w.B2s_s3_server_cpu_s} |`,
     );
   }
   lines.push('');

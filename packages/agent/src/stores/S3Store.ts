@@ -17,6 +17,8 @@ const MIN_PART_SIZE = 5 * MiB; // S3's minimum
 /** S3's limits: 10,000 parts of at most 5 GiB. Leave headroom below the part count. */
 const MAX_PARTS = 9_000;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
+/** Parts in flight at once: bounded memory (each is held until S3 answers). */
+export const UPLOAD_QUEUE_SIZE = 2;
 
 /**
  * The part size for an upload of at most `expectedBytes`: small parts keep memory low (the upload
@@ -154,7 +156,7 @@ export class S3Store implements ArtifactStore {
         ...this.encryption(),
       },
       partSize: this.partSize ?? partSizeFor(options.expectedBytes),
-      queueSize: 2, // bounded memory: at most two parts in flight
+      queueSize: UPLOAD_QUEUE_SIZE,
       leavePartsOnError: false,
     });
     const done = upload.done();

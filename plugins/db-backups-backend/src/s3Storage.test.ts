@@ -14,6 +14,10 @@ import {
   seededDatabase,
   waitForRun,
 } from './__testUtils__/fixtures';
+import {
+  RecordedRequest,
+  startRecordingProxy,
+} from './__testUtils__/recordingProxy';
 
 jest.setTimeout(300_000);
 
@@ -22,12 +26,15 @@ describe('db-backups backend with dbBackups.storage.type s3', () => {
   let s3: S3Client;
   let server: Parameters<typeof request>[0];
   let stop: () => Promise<void>;
+  let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
   const prefix = `backend-${randomUUID()}`;
 
   beforeAll(async () => {
     testbed = await testbedUp({ pg: [16], s3: true });
     const t = testbed.s3!;
     s3 = s3Client(t);
+    // the agent talks to S3 through this proxy, which shows the encryption headers it sends
+    proxy = await startRecordingProxy(t.endpoint);
     const source = await seededDatabase(16, 'backlot_plugin_s3');
     const backend = await startTestBackend({
       features: [
@@ -52,8 +59,10 @@ describe('db-backups backend with dbBackups.storage.type s3', () => {
                   bucket: t.bucket,
                   prefix: `/${prefix}/`,
                   region: t.region,
-                  endpoint: t.endpoint,
+                  endpoint: proxy.url,
                   forcePathStyle: true,
+                  serverSideEncryption: 'aws:kms',
+                  kmsKeyId: 'alias/backlot-backups',
                   credentials: {
                     accessKeyId: t.accessKeyId,
                     secretAccessKey: t.secretAccessKey,
@@ -76,6 +85,7 @@ describe('db-backups backend with dbBackups.storage.type s3', () => {
 
   afterAll(async () => {
     await stop?.();
+    await proxy?.close();
   });
 
   async function keys() {
@@ -156,6 +166,23 @@ describe('db-backups backend with dbBackups.storage.type s3', () => {
         .map(ext => secondKey.replace(/\.dump$/, ext))
         .sort(),
     );
+
+    // dbBackups.storage.s3.serverSideEncryption/kmsKeyId reach S3 on every request that creates
+    // an object (PutObject, CreateMultipartUpload), and only there: dump, roles and manifest alike
+    const creates = (r: RecordedRequest) =>
+      r.url.includes(prefix) &&
+      ((r.method === 'PUT' && !/[?&]partNumber=/.test(r.url)) ||
+        (r.method === 'POST' && /[?&]uploads(=|&|$)/.test(r.url)));
+    const created = proxy.requests.filter(creates);
+    expect(created.map(r => r.url.split('?')[0].split('.').pop())).toEqual(
+      expect.arrayContaining(['dump', 'sql', 'json']),
+    );
+    for (const r of created) {
+      expect(r.headers).toMatchObject({
+        'x-amz-server-side-encryption': 'aws:kms',
+        'x-amz-server-side-encryption-aws-kms-key-id': 'alias/backlot-backups',
+      });
+    }
 
     // the S3 secret appears in no API answer
     const history = await request(server).get(

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { EXIT_CODES } from '../errors';
 import { runAgent } from '../__testUtils__/runAgent';
-import { partSizeFor, S3Store } from './S3Store';
+import { partSizeFor, s3Error, S3Store } from './S3Store';
 
 jest.setTimeout(120_000);
 
@@ -175,5 +175,23 @@ describe('partSizeFor', () => {
 
   it("never asks for more than S3's 5 GiB part maximum", () => {
     expect(partSizeFor(Number.MAX_SAFE_INTEGER)).toBe(5 * 1024 * MiB);
+  });
+});
+
+describe('s3Error', () => {
+  it('passes on what S3 says was denied, and names the key policy for SSE-KMS', () => {
+    const error = s3Error('upload', 's3://b/k.dump', 'b', {
+      name: 'AccessDenied',
+      message:
+        'User: arn:aws:iam::1:role/backstage is not authorized to perform: kms:GenerateDataKey',
+      $metadata: { httpStatusCode: 403 },
+    });
+    expect(error.code).toBe('storage');
+    expect(error.message).toContain(
+      'cannot upload s3://b/k.dump: S3 rejected the credentials (AccessDenied: User: arn:aws:iam::1:role/backstage is not authorized to perform: kms:GenerateDataKey)',
+    );
+    expect(error.message).toContain(
+      'the key policy (kms:GenerateDataKey to write, kms:Decrypt to read)',
+    );
   });
 });

@@ -57,7 +57,12 @@ export function s3Error(
     ].includes(code) ||
     error?.$metadata?.httpStatusCode === 403
   ) {
-    reason = `S3 rejected the credentials (${code}): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and the bucket policy`;
+    // S3's own text for AccessDenied names the missing permission (e.g. kms:GenerateDataKey)
+    const detail =
+      code === 'AccessDenied' && error?.message ? `: ${error.message}` : '';
+    reason =
+      `S3 rejected the credentials (${code}${detail}): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ` +
+      'the bucket policy and, with SSE-KMS, the key policy (kms:GenerateDataKey to write, kms:Decrypt to read)';
   } else if (
     ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(
       error?.code,

@@ -1,0 +1,55 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/**
+ * A pass-through HTTP proxy in front of a real server that records what the client sent: for what
+ * only the wire shows (S3 server-side encryption headers, which the testbed's S3 server ignores).
+ * The Host header is forwarded unchanged, so SigV4 signatures stay valid.
+ */
+export async function startRecordingProxy(target: string): Promise<{
+  url: string;
+  requests: RecordedRequest[];
+  close: () => Promise<void>;
+}> {
+  const upstream = new URL(target);
+  const requests: RecordedRequest[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push({
+      method: req.method!,
+      url: req.url!,
+      headers: req.headers,
+    });
+    const forwarded = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      answer => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forwarded.on('error', error => res.destroy(error));
+    req.pipe(forwarded);
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise(resolve => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -129,6 +129,10 @@ program
   )
   .option('--jobs <n>', 'parallel pg_restore jobs', '1')
   .option('--create', 'create the target database if it does not exist')
+  .option(
+    '--roles',
+    "create the backup's roles the target server lacks (needs CREATEROLE), then restore owners and grants as in the source",
+  )
   .option('--events', 'print NDJSON events on stdout')
   .action(opts =>
     runArtifactCommand(opts.from, Boolean(opts.events), reporter =>

@@ -31,9 +31,15 @@ export async function restoreArchive(options: {
   serverMajor: number;
   jobs: number;
   reporter: Reporter;
+  /** restore the source's owners (their roles must exist); otherwise everything belongs to the restoring user */
+  owners?: boolean;
+  /** restore GRANTs (default); a scratch restore that only checks data leaves them out */
+  privileges?: boolean;
 }): Promise<{ ignoredErrors: string[] }> {
   const pgRestore = path.join(options.client.dir, 'pg_restore');
-  const args = ['--no-password', '--no-owner', `--dbname=${options.database}`];
+  const args = ['--no-password', `--dbname=${options.database}`];
+  if (!options.owners) args.push('--no-owner');
+  if (options.privileges === false) args.push('--no-privileges');
   const { archive } = options;
   if ('file' in archive) {
     if (options.jobs > 1) args.push(`--jobs=${options.jobs}`);
@@ -73,11 +79,18 @@ export async function restoreArchive(options: {
     const detail = (harmful.length ? harmful : stderr.trim().split('\n'))
       .slice(-3)
       .join(' | ');
+    const missingRole = harmful.some(line =>
+      /role ".*" does not exist/.test(line),
+    );
     throw new AgentError(
       'restore',
       `pg_restore into "${options.database}" failed (${
         exit.signal ?? `exit ${exit.code}`
-      }): ${detail || 'no message'}`,
+      }): ${detail || 'no message'}${
+        missingRole
+          ? "; the backup's roles are missing on this server: restore with --roles to create them from the backup"
+          : ''
+      }`,
     );
   }
   if (feedError) {

@@ -1,19 +1,23 @@
 import { connect, libpqEnvFromUrl, readServerInfo } from '../connection';
 import { AgentError } from '../errors';
 import { Reporter } from '../events';
-import { readManifest } from '../manifest';
+import { Manifest, readManifest } from '../manifest';
 import { chooseRestoreClient, findClients } from '../pgClients';
 import { restoreArchive } from '../restoreArchive';
 import { localCheckedArchive, digestOf } from '../archiveSource';
 import { assertDigest, digestStream } from '../digest';
 import { openArtifact } from '../stores/openStore';
+import { ArtifactStore } from '../stores/ArtifactStore';
 import { parseJobs } from '../jobs';
+import { createMissingRoles } from '../globals';
 
 export interface RestoreOptions {
   from: string;
   targetUrl?: string;
   jobs?: string;
   create?: boolean;
+  /** create the backup's roles the target server lacks, then restore owners and grants */
+  roles?: boolean;
 }
 
 /** The target's libpq environment: --target-url if given, else the agent's own. */
@@ -61,6 +65,43 @@ export async function createDatabaseIfMissing(
   }
 }
 
+/** Creates the roles of the backup's globals file that the target server lacks. */
+async function restoreRoles(
+  store: ArtifactStore,
+  dumpName: string,
+  manifest: Manifest,
+  env: NodeJS.ProcessEnv,
+  reporter: Reporter,
+) {
+  const globalsName = dumpName.replace(/\.dump$/, '.globals.sql');
+  if (!manifest.globalsKey) {
+    throw new AgentError(
+      'usage',
+      'this backup holds no roles (it was dumped with --no-globals): restore without --roles, after creating its roles by hand',
+    );
+  }
+  const sql = await store.readSmall(globalsName);
+  if (sql === undefined) {
+    throw new AgentError(
+      'storage',
+      `the backup's roles file ${store.locationOf(
+        globalsName,
+      )} is missing: restore without --roles, after creating its roles by hand`,
+    );
+  }
+  const client = await connect(env);
+  try {
+    const { created, existing } = await createMissingRoles(client, sql);
+    reporter.log(
+      `roles: created ${created.length ? created.join(', ') : 'none'}; ${
+        existing.length
+      } already on the server, left as they are`,
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** Restores a committed dump into an empty (or, with --create, new) database. */
 export async function restore(options: RestoreOptions, reporter: Reporter) {
   const jobs = parseJobs(options.jobs);
@@ -77,6 +118,8 @@ export async function restore(options: RestoreOptions, reporter: Reporter) {
     );
   }
   await assertEmpty(env, database);
+  const { store, name } = openArtifact(options.from);
+  if (options.roles) await restoreRoles(store, name, manifest, env, reporter);
   const client = chooseRestoreClient(
     await findClients(),
     manifest.pgDump,
@@ -96,8 +139,8 @@ export async function restore(options: RestoreOptions, reporter: Reporter) {
       serverMajor: server.major,
       jobs,
       reporter,
+      owners: Boolean(options.roles),
     });
-  const { store, name } = openArtifact(options.from);
   let ignoredErrors: string[];
   if (
     store.kind === 'filesystem' ||

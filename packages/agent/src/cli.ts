@@ -5,7 +5,8 @@ import { restore } from './commands/restore';
 import { verify } from './commands/verify';
 import { prune } from './commands/prune';
 import { manifestUrlOf } from './manifest';
-import { EXIT_CODES, toAgentError } from './errors';
+import { AgentError, EXIT_CODES, toAgentError } from './errors';
+import { interruptSignal, interruption } from './interrupt';
 import { createReporter, Reporter } from './events';
 
 /**
@@ -15,7 +16,10 @@ import { createReporter, Reporter } from './events';
 async function runArtifactCommand(
   from: string,
   events: boolean,
-  work: (reporter: Reporter) => Promise<{
+  work: (
+    reporter: Reporter,
+    signal: AbortSignal,
+  ) => Promise<{
     manifest: {
       bytes: number;
       sha256: string;
@@ -26,8 +30,9 @@ async function runArtifactCommand(
 ) {
   const reporter = createReporter({ events });
   const base = { type: 'result' as const, location: from, key: null };
+  const signal = interruptSignal();
   try {
-    const { manifest } = await work(reporter);
+    const { manifest } = await work(reporter, signal);
     reporter.event({
       ...base,
       status: 'succeeded',
@@ -41,7 +46,14 @@ async function runArtifactCommand(
     reporter.log('succeeded');
     process.exitCode = EXIT_CODES.ok;
   } catch (error) {
-    const agentError = toAgentError(error);
+    const agentError = signal.aborted
+      ? new AgentError(
+          'interrupted',
+          `interrupted by ${interruption(signal)}: ${
+            toAgentError(error).message
+          }`,
+        )
+      : toAgentError(error);
     reporter.event({
       ...base,
       status: 'failed',
@@ -105,12 +117,8 @@ program
   .option('--events', 'print NDJSON events on stdout')
   .action(async opts => {
     const reporter = createReporter({ events: Boolean(opts.events) });
-    const controller = new AbortController();
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(sig, () => controller.abort(sig));
-    }
     try {
-      await dump(opts, reporter, controller.signal);
+      await dump(opts, reporter, interruptSignal());
       process.exitCode = EXIT_CODES.ok;
     } catch (error) {
       const agentError = toAgentError(error);
@@ -135,8 +143,8 @@ program
   )
   .option('--events', 'print NDJSON events on stdout')
   .action(opts =>
-    runArtifactCommand(opts.from, Boolean(opts.events), reporter =>
-      restore(opts, reporter),
+    runArtifactCommand(opts.from, Boolean(opts.events), (reporter, signal) =>
+      restore(opts, reporter, signal),
     ),
   );
 
@@ -156,8 +164,8 @@ program
   )
   .option('--events', 'print NDJSON events on stdout')
   .action(opts =>
-    runArtifactCommand(opts.from, Boolean(opts.events), reporter =>
-      verify(opts, reporter),
+    runArtifactCommand(opts.from, Boolean(opts.events), (reporter, signal) =>
+      verify(opts, reporter, signal),
     ),
   );
 

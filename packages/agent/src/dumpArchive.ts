@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { digestStream } from './digest';
 import { AgentError, ioReason } from './errors';
 import { Reporter } from './events';
+import { interruption, killOnAbort } from './interrupt';
 import { ArchiveFile, directoryDigest } from './manifest';
 import { DumpProgress } from './progress';
 import { ArtifactStore } from './stores/ArtifactStore';
@@ -83,8 +84,7 @@ function startPgDump(target: ArchiveTarget, args: string[]) {
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const onAbort = () => child.kill('SIGTERM');
-  target.signal.addEventListener('abort', onAbort);
+  killOnAbort(child, target.signal);
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {
@@ -100,16 +100,10 @@ function startPgDump(target: ArchiveTarget, args: string[]) {
     code: number | null;
     signal: NodeJS.Signals | null;
   }>(resolve =>
-    child.on('close', (code, sig) => {
-      target.signal.removeEventListener('abort', onAbort);
-      resolve({ code, signal: sig });
-    }),
+    child.on('close', (code, sig) => resolve({ code, signal: sig })),
   );
   return { child, exited, stderr: () => stderr };
 }
-
-const interruption = (signal: AbortSignal) =>
-  signal.aborted ? String(signal.reason ?? 'a signal') : undefined;
 
 /** The custom format, streamed from pg_dump's stdout through a sha256 into one object: no temp file. */
 export async function dumpCustom(

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AgentError } from './errors';
+import { killOnAbort } from './interrupt';
 import { Reporter } from './events';
 import { PgClient } from './pgClients';
 
@@ -35,6 +36,8 @@ export async function restoreArchive(options: {
   owners?: boolean;
   /** restore GRANTs (default); a scratch restore that only checks data leaves them out */
   privileges?: boolean;
+  /** SIGTERM/SIGINT of the agent: stops pg_restore */
+  signal?: AbortSignal;
 }): Promise<{ ignoredErrors: string[] }> {
   const pgRestore = path.join(options.client.dir, 'pg_restore');
   const args = ['--no-password', `--dbname=${options.database}`];
@@ -49,6 +52,7 @@ export async function restoreArchive(options: {
     env: options.env,
     stdio: ['file' in archive ? 'ignore' : 'pipe', 'ignore', 'pipe'],
   });
+  killOnAbort(child, options.signal);
   // pg_restore stops reading when it fails; its own message says more than the broken pipe.
   const fed =
     'stream' in archive
@@ -79,18 +83,18 @@ export async function restoreArchive(options: {
     const detail = (harmful.length ? harmful : stderr.trim().split('\n'))
       .slice(-3)
       .join(' | ');
-    const missingRole = harmful.some(line =>
-      /role ".*" does not exist/.test(line),
-    );
+    let hint = '';
+    if (harmful.some(line => /role ".*" does not exist/.test(line))) {
+      hint =
+        "; the backup's roles are missing on this server: restore with --roles to create them from the backup";
+    } else if (exit.signal) {
+      hint = `; "${options.database}" is incomplete: drop it`;
+    }
     throw new AgentError(
       'restore',
       `pg_restore into "${options.database}" failed (${
         exit.signal ?? `exit ${exit.code}`
-      }): ${detail || 'no message'}${
-        missingRole
-          ? "; the backup's roles are missing on this server: restore with --roles to create them from the backup"
-          : ''
-      }`,
+      }): ${detail || 'no message'}${hint}`,
     );
   }
   if (feedError) {

@@ -606,4 +606,59 @@ describe('backlot-agent restore and verify', () => {
     await admin.end();
     expect(rows).toEqual([]);
   });
+  it('cleans up when stopped by SIGTERM during a scratch verify: scratch database dropped, local copy removed', async () => {
+    const url = await createDatabase(16, 'backlot_rv_sigterm');
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    // enough rows that the scratch restore is still running when the signal arrives
+    await client.query(`
+      create table big (id int primary key, note text);
+      insert into big select g, md5(g::text) from generate_series(1, 1000000) g;`);
+    await client.end();
+    const dump = await agent(
+      [
+        'dump',
+        '--to',
+        `s3://${testbed.s3!.bucket}/rv-${randomUUID()}`,
+        '--entity',
+        'default/sigterm',
+      ],
+      env(16, 'backlot_rv_sigterm'),
+    );
+    expect(dump.code).toBe(EXIT_CODES.ok);
+
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-rv-sigterm-'));
+    let scratch: string | undefined;
+    const verified = await runAgent(
+      ['verify', '--from', dump.result.location, '--scratch', '--events'],
+      { ...env(16, 'postgres'), BACKLOT_TMPDIR: tmp },
+      (pid, child) => {
+        let stderr = '';
+        child.stderr!.on('data', chunk => {
+          stderr += chunk;
+          const named = /scratch database "(backlot_verify_[0-9a-f]+)"/.exec(
+            stderr,
+          );
+          if (named && !scratch) {
+            scratch = named[1];
+            process.kill(pid, 'SIGTERM');
+          }
+        });
+      },
+    );
+    expect(scratch).toBeDefined();
+    expect(verified.code).toBe(EXIT_CODES.other);
+    expect(verified.result.error.code).toBe('interrupted');
+    expect(verified.result.error.message).toMatch(/^interrupted by SIGTERM: /);
+    const admin = new Client({ connectionString: urlOf(16, 'postgres') });
+    await admin.connect();
+    const { rows } = await admin.query(
+      'select 1 from pg_database where datname = $1',
+      [scratch],
+    );
+    await admin.end();
+    expect(rows).toEqual([]);
+    // the downloaded copy of the dump (the database's data) is gone too
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
 });

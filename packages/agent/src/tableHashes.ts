@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash, Hash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { AgentError } from './errors';
+import { killOnAbort } from './interrupt';
 
 const IDENT = String.raw`(?:"(?:[^"]|"")*"|[^ ."]+)`;
 const COPY_LINE = new RegExp(
@@ -17,11 +18,13 @@ export async function tableHashes(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
 ): Promise<Record<string, string>> {
   const child = spawn(command, args, {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  killOnAbort(child, signal);
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', chunk => {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 
 const AGENT = path.resolve(__dirname, '../../bin/backlot-agent');
@@ -15,7 +15,7 @@ export interface AgentRun {
 export function runAgent(
   args: string[],
   env: Record<string, string>,
-  onSpawn?: (pid: number) => void,
+  onSpawn?: (pid: number, child: ChildProcess) => void,
 ) {
   return new Promise<AgentRun>((resolve, reject) => {
     const child = spawn(process.execPath, [AGENT, ...args], {
@@ -30,7 +30,7 @@ export function runAgent(
     child.stdout.on('data', d => (stdout += d));
     child.stderr.on('data', d => (stderr += d));
     child.on('error', reject);
-    if (onSpawn) onSpawn(child.pid!);
+    if (onSpawn) onSpawn(child.pid!, child);
     child.on('close', code => {
       const events = stdout
         .split('\n')

@@ -103,7 +103,11 @@ async function restoreRoles(
 }
 
 /** Restores a committed dump into an empty (or, with --create, new) database. */
-export async function restore(options: RestoreOptions, reporter: Reporter) {
+export async function restore(
+  options: RestoreOptions,
+  reporter: Reporter,
+  signal?: AbortSignal,
+) {
   const jobs = parseJobs(options.jobs);
   const manifest = await readManifest(options.from);
   const env = targetEnv(options.targetUrl);
@@ -140,6 +144,7 @@ export async function restore(options: RestoreOptions, reporter: Reporter) {
       jobs,
       reporter,
       owners: Boolean(options.roles),
+      signal,
     });
   let ignoredErrors: string[];
   if (

@@ -36,6 +36,7 @@ async function checkScratchRestore(
   manifest: Manifest,
   env: NodeJS.ProcessEnv,
   reporter: Reporter,
+  signal?: AbortSignal,
 ) {
   const server = await readServerInfo(env);
   if (server.major < manifest.server.major) {
@@ -61,6 +62,7 @@ async function checkScratchRestore(
         path.join(client.dir, 'pg_restore'),
         ['--data-only', '--file=-', file],
         process.env,
+        signal,
       ),
       restoreArchive({
         client,
@@ -72,6 +74,7 @@ async function checkScratchRestore(
         reporter,
         // the data is what is compared: grants name roles the scratch server may not have
         privileges: false,
+        signal,
       }),
     ]);
     // pg_dump reads without synchronized scans, so rows come back in the order they were restored.
@@ -79,6 +82,7 @@ async function checkScratchRestore(
       path.join(client.dir, 'pg_dump'),
       ['--data-only', '--no-password', '--file=-', `--dbname=${database}`],
       env,
+      signal,
     );
     const restored = await connect(env, database);
     let counts: Record<string, number>;
@@ -121,11 +125,15 @@ async function checkScratchRestore(
 }
 
 /** Checks that a backup can be restored: checksum, archive table of contents, optionally a real restore. */
-export async function verify(options: VerifyOptions, reporter: Reporter) {
+export async function verify(
+  options: VerifyOptions,
+  reporter: Reporter,
+  signal?: AbortSignal,
+) {
   const manifest = await readManifest(options.from);
   const local = await localCheckedArchive(options.from, manifest, reporter);
   try {
-    await checkArchive(local.file, manifest, options, reporter);
+    await checkArchive(local.file, manifest, options, reporter, signal);
   } finally {
     await local.release();
   }
@@ -137,6 +145,7 @@ async function checkArchive(
   manifest: Manifest,
   options: VerifyOptions,
   reporter: Reporter,
+  signal?: AbortSignal,
 ) {
   const client = chooseRestoreClient(
     await findClients(),
@@ -146,6 +155,7 @@ async function checkArchive(
   try {
     await run(path.join(client.dir, 'pg_restore'), ['--list', file], {
       maxBuffer: 64 * 1024 * 1024,
+      signal,
     });
   } catch (error: any) {
     throw new AgentError(
@@ -161,6 +171,7 @@ async function checkArchive(
       manifest,
       targetEnv(options.scratchUrl),
       reporter,
+      signal,
     );
   }
 }

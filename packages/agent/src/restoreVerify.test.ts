@@ -115,6 +115,19 @@ describe('backlot-agent restore and verify', () => {
     `postgresql://${testbed.user}:${encodeURIComponent(testbed.password)}@${
       testbed.host
     }:${testbed.ports[String(major)]}/${database}`;
+  async function databaseExists(major: number, database: string) {
+    const admin = new Client({ connectionString: urlOf(major, 'postgres') });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query(
+        'select 1 from pg_database where datname = $1',
+        [database],
+      );
+      return rows.length > 0;
+    } finally {
+      await admin.end();
+    }
+  }
 
   /** verify --scratch-url: a real restore whose row counts and content match. */
   async function expectScratchVerifyPasses(major: number, location: string) {
@@ -597,14 +610,7 @@ describe('backlot-agent restore and verify', () => {
       verified.stderr,
     )?.[1];
     expect(scratch).toBeDefined();
-    const admin = new Client({ connectionString: urlOf(16, 'postgres') });
-    await admin.connect();
-    const { rows } = await admin.query(
-      'select 1 from pg_database where datname = $1',
-      [scratch],
-    );
-    await admin.end();
-    expect(rows).toEqual([]);
+    expect(await databaseExists(16, scratch!)).toBe(false);
   });
   it('cleans up when stopped by SIGTERM during a scratch verify: scratch database dropped, local copy removed', async () => {
     const url = await createDatabase(16, 'backlot_rv_sigterm');
@@ -650,14 +656,7 @@ describe('backlot-agent restore and verify', () => {
     expect(verified.code).toBe(EXIT_CODES.other);
     expect(verified.result.error.code).toBe('interrupted');
     expect(verified.result.error.message).toMatch(/^interrupted by SIGTERM: /);
-    const admin = new Client({ connectionString: urlOf(16, 'postgres') });
-    await admin.connect();
-    const { rows } = await admin.query(
-      'select 1 from pg_database where datname = $1',
-      [scratch],
-    );
-    await admin.end();
-    expect(rows).toEqual([]);
+    expect(await databaseExists(16, scratch!)).toBe(false);
     // the downloaded copy of the dump (the database's data) is gone too
     expect(fs.readdirSync(tmp)).toEqual([]);
   });

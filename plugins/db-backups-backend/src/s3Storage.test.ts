@@ -53,6 +53,8 @@ describe('db-backups backend with dbBackups.storage.type s3', () => {
               connections: { pg16: source.connection },
               // the testbed's user is a superuser, who may read password hashes
               roles: { passwords: true },
+              // for entities without backlot.dev/compression
+              compression: 'gzip:2',
               storage: {
                 type: 's3',
                 s3: {
@@ -124,6 +126,16 @@ describe('db-backups backend with dbBackups.storage.type s3', () => {
     );
     const bytes = Buffer.from(await object.Body!.transformToByteArray());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(first.sha256);
+    // dbBackups.compression applies to an entity without its own annotation
+    const manifest = await s3.send(
+      new GetObjectCommand({
+        Bucket: testbed.s3!.bucket,
+        Key: key.replace(/\.dump$/, '.manifest.json'),
+      }),
+    );
+    expect(
+      JSON.parse(await manifest.Body!.transformToString()).compression,
+    ).toBe('gzip:2');
     // dbBackups.roles.passwords: the roles beside the dump keep their hashes (never clear text)
     const roles = await s3.send(
       new GetObjectCommand({

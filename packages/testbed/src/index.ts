@@ -16,6 +16,8 @@ export { databaseUrl } from './databases';
 export { DEMO_DATABASES } from './seed';
 /** An S3 client for the testbed's S3 server (or `info`'s). */
 export { s3Client } from './s3';
+export { startRecordingProxy } from './recordingProxy';
+export type { RecordedRequest } from './recordingProxy';
 export {
   SERVER_MAJORS,
   DEFAULT_CLIENT_MAJORS,

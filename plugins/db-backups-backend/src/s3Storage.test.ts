@@ -5,7 +5,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { s3Client, testbedUp, TestbedInfo } from '@backlot/testbed';
+import {
+  RecordedRequest,
+  s3Client,
+  startRecordingProxy,
+  testbedUp,
+  TestbedInfo,
+} from '@backlot/testbed';
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { dbBackupsPlugin } from './plugin';
@@ -14,10 +20,6 @@ import {
   seededDatabase,
   waitForRun,
 } from './__testUtils__/fixtures';
-import {
-  RecordedRequest,
-  startRecordingProxy,
-} from './__testUtils__/recordingProxy';
 
 jest.setTimeout(300_000);
 

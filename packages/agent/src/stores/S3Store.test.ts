@@ -2,8 +2,14 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { testbedUp, TestbedInfo, s3Client } from '@backlot/testbed';
+import {
+  s3Client,
+  startRecordingProxy,
+  testbedUp,
+  TestbedInfo,
+} from '@backlot/testbed';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -69,16 +75,46 @@ describe('S3Store against the testbed S3 server', () => {
     expect(await objectKeys(prefix)).toEqual([`${prefix}/a/b.dump`]);
   });
 
-  it('leaves nothing behind when a writer is aborted mid-stream', async () => {
+  it('leaves nothing behind when a writer is aborted mid-stream, the multipart upload included', async () => {
     const prefix = `t-${randomUUID()}`;
-    const store = new S3Store(`s3://${testbed.s3!.bucket}/${prefix}`, {
-      env,
-      partSize: 5 * 1024 * 1024,
-    });
-    const writer = await store.openWriter('x.dump');
-    writer.stream.write(randomBytes(6 * 1024 * 1024));
-    await writer.abort();
-    expect(await objectKeys(prefix)).toEqual([]);
+    // through a recording proxy: the wire shows the abort (the testbed's S3 cannot list uploads)
+    const proxy = await startRecordingProxy(testbed.s3!.endpoint);
+    try {
+      const store = new S3Store(`s3://${testbed.s3!.bucket}/${prefix}`, {
+        env: { ...env, AWS_ENDPOINT_URL_S3: proxy.url },
+        partSize: 5 * 1024 * 1024,
+      });
+      const writer = await store.openWriter('x.dump');
+      writer.stream.write(randomBytes(6 * 1024 * 1024));
+      // the upload has started (its first part is on the way) before the abort
+      while (!proxy.requests.some(r => /[?&]partNumber=1/.test(r.url)))
+        await new Promise(r => setTimeout(r, 10));
+      await writer.abort();
+      // aborted by the time abort() returns (lib-storage's own abort comes only after the parts in flight)
+      const uploadId = /[?&]uploadId=([^&]+)/.exec(
+        proxy.requests.find(r => /[?&]partNumber=1/.test(r.url))!.url,
+      )![1];
+      expect(
+        proxy.requests.some(
+          r => r.method === 'DELETE' && r.url.includes(`uploadId=${uploadId}`),
+        ),
+      ).toBe(true);
+      expect(await objectKeys(prefix)).toEqual([]);
+      // and the server no longer knows it
+      await expect(
+        s3.send(
+          new UploadPartCommand({
+            Bucket: testbed.s3!.bucket,
+            Key: `${prefix}/x.dump`,
+            UploadId: decodeURIComponent(uploadId),
+            PartNumber: 2,
+            Body: 'late',
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('names the missing bucket', async () => {

@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -194,6 +195,19 @@ export class S3Store implements ArtifactStore {
         body.destroy();
         await upload.abort().catch(() => {});
         await done.catch(() => {});
+        // done() settles as soon as abort() is called, before lib-storage gets to its own
+        // AbortMultipartUpload (which waits for parts in flight): abort the upload here, or it lingers
+        if (upload.uploadId) {
+          await this.client
+            .send(
+              new AbortMultipartUploadCommand({
+                Bucket: this.bucket,
+                Key: key,
+                UploadId: upload.uploadId,
+              }),
+            )
+            .catch(() => {});
+        }
         await this.remove(relativeKey).catch(() => {});
       },
     };

@@ -62,7 +62,8 @@ export interface ArchiveTarget {
   jobs: number;
   store: ArtifactStore;
   dumpKey: string;
-  databaseBytes: number;
+  /** the most the dump can plausibly reach: sizes the S3 parts so the part limit is never hit */
+  expectedDumpBytes: number;
   progress: DumpProgress;
   reporter: Reporter;
   signal: AbortSignal;
@@ -110,9 +111,8 @@ export async function dumpCustom(
   target: ArchiveTarget,
 ): Promise<WrittenArchive> {
   const { store, dumpKey } = target;
-  // Text COPY of binary-ish data can outgrow the database: twice its size bounds even an uncompressed dump.
   const writer = await store.openWriter(dumpKey, {
-    expectedBytes: 2 * target.databaseBytes,
+    expectedBytes: target.expectedDumpBytes,
   });
   const pgDump = startPgDump(target, ['--format=custom', ...target.pgDumpArgs]);
   const counter = digestStream(

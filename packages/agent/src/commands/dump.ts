@@ -5,6 +5,7 @@ import { DumpSnapshot } from '../snapshot';
 import { DumpProgress } from '../progress';
 import { dumpRoles } from '../globals';
 import {
+  Compression,
   defaultCompression,
   describeCompression,
   parseCompression,
@@ -63,6 +64,16 @@ function ownResources() {
     peakRssBytes: usage.maxRSS * 1024,
     cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
   };
+}
+
+/**
+ * The most a dump of a database of `databaseBytes` can plausibly reach. Compressed, about the data
+ * itself (twice the database leaves room for text COPY of binary-ish columns). Uncompressed, COPY
+ * text of values the server keeps pglz-compressed in TOAST can be several times the database: ten
+ * times it is allowed for, at the price of bigger S3 parts (memory) for big databases.
+ */
+function expectedDumpBytes(databaseBytes: number, compression: Compression) {
+  return databaseBytes * (compression.method === 'none' ? 10 : 2);
 }
 
 /**
@@ -138,7 +149,7 @@ export async function dump(
       jobs,
       store,
       dumpKey,
-      databaseBytes: sizes.databaseBytes,
+      expectedDumpBytes: expectedDumpBytes(sizes.databaseBytes, compression),
       progress,
       reporter,
       signal,

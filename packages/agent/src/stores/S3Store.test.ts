@@ -230,4 +230,16 @@ describe('s3Error', () => {
       'the key policy (kms:GenerateDataKey to write, kms:Decrypt to read)',
     );
   });
+
+  it('says what to do when a dump outgrows the part limit', () => {
+    const error = s3Error('upload', 's3://b/k.dump', 'b', {
+      name: 'Error',
+      message:
+        'Exceeded 10000 parts in multipart upload to Bucket: b Key: k.dump.',
+    });
+    expect(error.code).toBe('storage');
+    expect(error.message).toContain(
+      "cannot upload s3://b/k.dump: the dump outgrew S3's 10,000-part limit",
+    );
+  });
 });

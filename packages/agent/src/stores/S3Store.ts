@@ -64,6 +64,10 @@ export function s3Error(
     reason =
       `S3 rejected the credentials (${code}${detail}): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ` +
       'the bucket policy and, with SSE-KMS, the key policy (kms:GenerateDataKey to write, kms:Decrypt to read)';
+  } else if (/Exceeded \d+ parts/.test(error?.message ?? '')) {
+    reason =
+      "the dump outgrew S3's 10,000-part limit: its parts were sized for at most 2 × the database's size " +
+      '(10 × uncompressed); dump with compression';
   } else if (
     ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(
       error?.code,

@@ -141,6 +141,10 @@ program
     '--roles',
     "create the backup's roles the target server lacks (needs CREATEROLE), then restore owners and grants as in the source",
   )
+  .option(
+    '--allow-errors',
+    'accept pg_restore\'s "errors ignored on restore" (each error is logged) instead of failing',
+  )
   .option('--events', 'print NDJSON events on stdout')
   .action(opts =>
     runArtifactCommand(opts.from, Boolean(opts.events), (reporter, signal) =>

@@ -21,7 +21,7 @@ function isHarmless(line: string, serverMajor: number) {
 /**
  * Runs pg_restore of `archive` into `database`: a file, or a stream fed to its standard input
  * (sequential only: `--jobs` needs a file). Exit 1 with "errors ignored on restore" is a failure
- * unless every error is a known harmless one.
+ * unless every error is a known harmless one, or the caller allows errors.
  */
 export async function restoreArchive(options: {
   client: PgClient;
@@ -38,7 +38,9 @@ export async function restoreArchive(options: {
   privileges?: boolean;
   /** SIGTERM/SIGINT of the agent: stops pg_restore */
   signal?: AbortSignal;
-}): Promise<{ ignoredErrors: string[] }> {
+  /** pg_restore's "errors ignored on restore" is accepted (each error returned) instead of failing */
+  allowErrors?: boolean;
+}): Promise<{ ignoredErrors: string[]; allowedErrors: string[] }> {
   const pgRestore = path.join(options.client.dir, 'pg_restore');
   const args = ['--no-password', `--dbname=${options.database}`];
   if (!options.owners) args.push('--no-owner');
@@ -79,7 +81,13 @@ export async function restoreArchive(options: {
         /error:|ERROR:/.test(line) && !/errors ignored on restore/.test(line),
     );
   const harmful = errors.filter(line => !isHarmless(line, options.serverMajor));
-  if (exit.signal || (exit.code !== 0 && (harmful.length || !errors.length))) {
+  // exit 1 with its errors listed: pg_restore went on past them, which the caller may have allowed
+  const allowed =
+    options.allowErrors && exit.code === 1 && !exit.signal && errors.length > 0;
+  if (
+    !allowed &&
+    (exit.signal || (exit.code !== 0 && (harmful.length || !errors.length)))
+  ) {
     const detail = (harmful.length ? harmful : stderr.trim().split('\n'))
       .slice(-3)
       .join(' | ');
@@ -105,5 +113,6 @@ export async function restoreArchive(options: {
   }
   return {
     ignoredErrors: errors.filter(line => isHarmless(line, options.serverMajor)),
+    allowedErrors: allowed ? harmful : [],
   };
 }

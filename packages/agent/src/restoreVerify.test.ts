@@ -481,6 +481,7 @@ describe('backlot-agent restore and verify', () => {
       for (const db of [
         'backlot_rv_roles',
         'backlot_rv_roles_plain',
+        'backlot_rv_roles_allowed',
         'backlot_rv_roles_target',
       ])
         await admin.query(`drop database if exists ${db} with (force)`);
@@ -533,6 +534,27 @@ describe('backlot-agent restore and verify', () => {
         `role "${writer}" does not exist`,
       );
       expect(plain.result.error.message).toContain('restore with --roles');
+
+      // explicitly allowed, the same errors let the restore succeed, each one logged
+      const allowed = await agent(
+        [
+          'restore',
+          '--from',
+          location,
+          '--target-url',
+          urlOf(16, 'backlot_rv_roles_allowed'),
+          '--create',
+          '--allow-errors',
+        ],
+        toolsEnv(),
+      );
+      expect(allowed.code).toBe(EXIT_CODES.ok);
+      expect(allowed.stderr).toMatch(
+        new RegExp(
+          `ignored an error \\(--allow-errors\\): .*role "${writer}" does not exist`,
+        ),
+      );
+      expect(allowed.stderr).toContain('restored with 1 error(s) ignored');
 
       const restored = await agent(
         [

@@ -18,6 +18,8 @@ export interface RestoreOptions {
   create?: boolean;
   /** create the backup's roles the target server lacks, then restore owners and grants */
   roles?: boolean;
+  /** accept pg_restore's "errors ignored on restore", logging each error */
+  allowErrors?: boolean;
 }
 
 /** The target's libpq environment: --target-url if given, else the agent's own. */
@@ -144,9 +146,10 @@ export async function restore(
       jobs,
       reporter,
       owners: Boolean(options.roles),
+      allowErrors: Boolean(options.allowErrors),
       signal,
     });
-  let ignoredErrors: string[];
+  let outcome: Awaited<ReturnType<typeof restoreFrom>>;
   if (
     store.kind === 'filesystem' ||
     jobs > 1 ||
@@ -154,7 +157,7 @@ export async function restore(
   ) {
     const local = await localCheckedArchive(options.from, manifest, reporter);
     try {
-      ({ ignoredErrors } = await restoreFrom({ file: local.file }));
+      outcome = await restoreFrom({ file: local.file });
     } finally {
       await local.release();
     }
@@ -164,10 +167,10 @@ export async function restore(
       `streaming ${options.from} into pg_restore (with --jobs 2 or more it is downloaded first, which needs ${manifest.bytes} bytes of disk)`,
     );
     const digest = digestStream();
-    ({ ignoredErrors } = await restoreFrom({
+    outcome = await restoreFrom({
       stream: await store.openReader(name),
       through: digest.stream,
-    }));
+    });
     try {
       assertDigest('the artifact', digestOf(digest), manifest);
     } catch (error) {
@@ -179,7 +182,14 @@ export async function restore(
       );
     }
   }
-  for (const line of ignoredErrors)
+  for (const line of outcome.ignoredErrors)
     reporter.log(`ignored a harmless error: ${line}`);
+  for (const line of outcome.allowedErrors)
+    reporter.log(`ignored an error (--allow-errors): ${line}`);
+  if (outcome.allowedErrors.length) {
+    reporter.log(
+      `"${database}" was restored with ${outcome.allowedErrors.length} error(s) ignored: check that it holds what you need`,
+    );
+  }
   return { manifest, server, client, database };
 }

@@ -124,47 +124,86 @@ describe('S3Store against the testbed S3 server', () => {
     );
   });
 
-  it('backs up through the real agent into S3, manifest last', async () => {
+  it('backs up through the real agent into S3, manifest last, and prunes manifest first', async () => {
     const prefix = `e2e-${randomUUID()}`;
-    const run = await runAgent(
-      [
-        'dump',
-        '--to',
-        `s3://${testbed.s3!.bucket}/${prefix}`,
-        '--entity',
-        'default/s3-db',
-        '--events',
-      ],
-      {
-        ...env,
-        PGHOST: testbed.host,
-        PGPORT: String(testbed.ports['16']),
-        PGUSER: testbed.user,
-        PGPASSWORD: testbed.password,
-        PGDATABASE: 'postgres',
-        BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
-        BACKLOT_PG_SYSTEM_BINS: '0',
-      },
-    );
-    expect(run.code).toBe(EXIT_CODES.ok);
-    expect(run.result.location).toMatch(
-      new RegExp(
-        `^s3://${testbed.s3!.bucket}/${prefix}/default/s3-db/.*\\.dump$`,
-      ),
-    );
-    const key = run.result.location.replace(`s3://${testbed.s3!.bucket}/`, '');
-    const got = await s3.send(
-      new GetObjectCommand({ Bucket: testbed.s3!.bucket, Key: key }),
-    );
-    const bytes = Buffer.from(await got.Body!.transformToByteArray());
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(
-      run.result.sha256,
-    );
-    expect((await objectKeys(prefix)).sort()).toEqual(
-      ['.dump', '.globals.sql', '.manifest.json']
-        .map(ext => key.replace('.dump', ext))
-        .sort(),
-    );
+    // the order of the requests is what makes the manifest a commit marker: the wire shows it
+    const proxy = await startRecordingProxy(testbed.s3!.endpoint);
+    const agentEnv = {
+      ...env,
+      AWS_ENDPOINT_URL_S3: proxy.url,
+      PGHOST: testbed.host,
+      PGPORT: String(testbed.ports['16']),
+      PGUSER: testbed.user,
+      PGPASSWORD: testbed.password,
+      PGDATABASE: 'postgres',
+      BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
+      BACKLOT_PG_SYSTEM_BINS: '0',
+    };
+    const extensionOf = (url: string) => url.split('?')[0].split('.').pop();
+    // PutObject, or CreateMultipartUpload for a dump of more than one part
+    const created = () =>
+      proxy.requests
+        .filter(
+          r =>
+            (r.method === 'PUT' && !/[?&]partNumber=/.test(r.url)) ||
+            (r.method === 'POST' && /[?&]uploads=/.test(r.url)),
+        )
+        .map(r => extensionOf(r.url));
+    const deleted = () =>
+      proxy.requests
+        .filter(r => r.method === 'DELETE')
+        .map(r => extensionOf(r.url));
+    try {
+      const run = await runAgent(
+        [
+          'dump',
+          '--to',
+          `s3://${testbed.s3!.bucket}/${prefix}`,
+          '--entity',
+          'default/s3-db',
+          '--events',
+        ],
+        agentEnv,
+      );
+      expect(run.code).toBe(EXIT_CODES.ok);
+      expect(run.result.location).toMatch(
+        new RegExp(
+          `^s3://${testbed.s3!.bucket}/${prefix}/default/s3-db/.*\\.dump$`,
+        ),
+      );
+      const key = run.result.location.replace(
+        `s3://${testbed.s3!.bucket}/`,
+        '',
+      );
+      const got = await s3.send(
+        new GetObjectCommand({ Bucket: testbed.s3!.bucket, Key: key }),
+      );
+      const bytes = Buffer.from(await got.Body!.transformToByteArray());
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+        run.result.sha256,
+      );
+      expect((await objectKeys(prefix)).sort()).toEqual(
+        ['.dump', '.globals.sql', '.manifest.json']
+          .map(ext => key.replace('.dump', ext))
+          .sort(),
+      );
+      // written: the dump, its roles, and the manifest last
+      expect(created()).toEqual(['dump', 'sql', 'json']);
+
+      const pruned = await runAgent(
+        ['prune', '--from', run.result.location],
+        agentEnv,
+      );
+      expect(pruned.code).toBe(EXIT_CODES.ok);
+      // deleted: the manifest first, so a backup is never listed without its dump
+      expect(deleted()[0]).toBe('json');
+      expect(deleted()).toEqual(
+        expect.arrayContaining(['json', 'dump', 'sql']),
+      );
+      expect(await objectKeys(prefix)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('fails a dump into a missing bucket with exit 5 and writes nothing', async () => {

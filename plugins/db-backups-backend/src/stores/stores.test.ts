@@ -67,6 +67,54 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
     expect((await runs.getRun(run.id))!.status).toBe('succeeded');
   });
 
+  it('offers retention only the unpruned successful backups of the entity, newest first', async () => {
+    const { runs } = await stores(id);
+    const finish = async (
+      kind: 'backup' | 'verify',
+      entityRef: string,
+      status: 'succeeded' | 'failed',
+    ) => {
+      const run = (await runs.createRun({
+        kind,
+        entityRef,
+        trigger: 'schedule',
+        runner: 'local',
+      }))!;
+      await runs.transition(run.id, 'running');
+      await runs.transition(
+        run.id,
+        status,
+        status === 'failed'
+          ? { error: 'pg_dump failed' }
+          : {
+              bytes: 1,
+              sha256: 'a'.repeat(64),
+              artifact: {
+                store: 'filesystem',
+                key: run.id,
+                location: `file:///${run.id}`,
+              },
+            },
+      );
+      await new Promise(r => setTimeout(r, 5)); // distinct finish times
+      return run.id;
+    };
+    const entity = 'resource:default/retained';
+    const pruned = await finish('backup', entity, 'succeeded');
+    await runs.markPruned(pruned);
+    await finish('backup', entity, 'failed');
+    const older = await finish('backup', entity, 'succeeded');
+    await finish('verify', entity, 'succeeded');
+    await finish('backup', entity, 'failed');
+    const newest = await finish('backup', entity, 'succeeded');
+    await finish('backup', 'resource:default/other', 'succeeded');
+
+    expect((await runs.listRetainedBackups(entity)).map(r => r.id)).toEqual([
+      newest,
+      older,
+    ]);
+  });
+
   it('refuses to start a run twice', async () => {
     const { runs } = await stores(id);
     const run = (await runs.createRun({

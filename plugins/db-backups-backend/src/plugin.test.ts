@@ -251,6 +251,8 @@ describe('db-backups backend, end to end with real servers and the real agent', 
       '/api/db-backups/entities/default/pg15-db/status',
     );
     expect(status.body.lastVerified.id).toBe(verifyRun.id);
+    // dbBackups.verify.scratchConnection is set: the tab may call it a verified restore
+    expect(status.body.verifyRestores).toBe(true);
   });
 
   it('fails the verify run of a corrupted artifact, and refuses to verify what was never backed up', async () => {

@@ -98,6 +98,7 @@ export const dbBackupsPlugin = createBackendPlugin({
             runService,
             databases,
             schedules,
+            verifyRestores: Boolean(config.scratchConnection),
           }),
         );
         logger.info(

@@ -75,7 +75,13 @@ export interface EntityBackupStatus {
   nextRunAt: string | null;
   lastSuccess: Run | null;
   lastRun: Run | null;
-  /** The newest verify run that restored a backup and found it whole. */
+  /** The newest successful verify run. */
   lastVerified: Run | null;
+  /**
+   * Whether this backend's verify runs restore into a scratch database
+   * (`dbBackups.verify.scratchConnection`); without one a verify checks the checksum and the archive's
+   * table of contents only.
+   */
+  verifyRestores: boolean;
   problems: AnnotationProblem[];
 }

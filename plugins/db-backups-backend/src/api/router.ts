@@ -32,6 +32,8 @@ export interface RouterOptions {
   runService: RunService;
   databases: DatabaseCatalog;
   schedules: ScheduleStore;
+  /** verify runs restore into a scratch database (dbBackups.verify.scratchConnection is set) */
+  verifyRestores: boolean;
 }
 
 /** Entity refs are compared case-insensitively in Backstage; we store them lower-cased. */
@@ -239,6 +241,7 @@ export async function createRouter(
           status: 'succeeded',
           kind: 'verify',
         })) ?? null,
+      verifyRestores: options.verifyRestores,
       problems: database.problems,
     };
     res.json(status);

@@ -21,11 +21,17 @@ export function BackupStatusCard(props: {
           lastSuccess.finishedAt,
         )}, ${formatBytes(lastSuccess.bytes)})`
       : 'never',
-    'Last verified restore': lastVerified
-      ? `${formatAge(lastVerified.finishedAt)} (${formatTime(
-          lastVerified.finishedAt,
-        )})`
-      : 'not verified yet',
+    // A verify without a scratch database checks the checksum only: not a restore, and it says so.
+    [status.verifyRestores ? 'Last verified restore' : 'Last verified backup']:
+      lastVerified
+        ? `${formatAge(lastVerified.finishedAt)} (${formatTime(
+            lastVerified.finishedAt,
+          )})${
+            status.verifyRestores
+              ? ''
+              : '; checksum and contents only: a test restore needs dbBackups.verify.scratchConnection'
+          }`
+        : 'not verified yet',
     'Last run': lastRun ? (
       <RunStatusLabel status={lastRun.status} />
     ) : (

@@ -57,6 +57,7 @@ function status(
     lastSuccess: null,
     lastRun: null,
     lastVerified: null,
+    verifyRestores: true,
     problems: [],
     ...overrides,
   };
@@ -156,6 +157,38 @@ describe('EntityBackupsContent', () => {
     // The card's "Last run" shows the failed run's status as text too.
     expect(screen.getAllByText('failed')).toHaveLength(2);
     expect(screen.getByRole('button', { name: 'Back up now' })).toBeEnabled();
+  });
+
+  it('calls a verify a restore only when the backend restores into a scratch database', async () => {
+    const verified = run({
+      id: 'v1',
+      kind: 'verify',
+      status: 'succeeded',
+      finishedAt: '2024-05-01T10:05:00.000Z',
+    });
+    const withScratch = fakeApi({
+      status: status({ lastVerified: verified }),
+      runs: [verified],
+    });
+    const { unmount } = await renderContent(withScratch.api);
+    expect(
+      await screen.findByText('Last Verified Restore'),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/checksum and contents only/)).toBeNull();
+    unmount();
+
+    const checksumOnly = fakeApi({
+      status: status({ lastVerified: verified, verifyRestores: false }),
+      runs: [verified],
+    });
+    await renderContent(checksumOnly.api);
+    expect(await screen.findByText('Last Verified Backup')).toBeInTheDocument();
+    expect(screen.queryByText('Last Verified Restore')).toBeNull();
+    expect(
+      screen.getByText(
+        /checksum and contents only: a test restore needs dbBackups\.verify\.scratchConnection/,
+      ),
+    ).toBeInTheDocument();
   });
 
   it('shows the last good backup with its size when there is one', async () => {

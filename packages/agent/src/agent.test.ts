@@ -156,6 +156,37 @@ describe('backlot-agent dump', () => {
     },
   );
 
+  it('dumps from a libpq URL given with --source-url, special-character password included', async () => {
+    const dir = tmp();
+    const { PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...tools } = libpq(
+      16,
+      'backlot_agent_it',
+    );
+    const url = `postgresql://${encodeURIComponent(
+      PGUSER,
+    )}:${encodeURIComponent(PGPASSWORD)}@${PGHOST}:${PGPORT}/${PGDATABASE}`;
+    const run = await runAgent([...dumpArgs(dir), '--source-url', url], tools);
+    expect(run.result.error).toBeNull();
+    expect(run.code).toBe(EXIT_CODES.ok);
+    const manifest = JSON.parse(
+      fs.readFileSync(
+        path.join(dir, run.result.key.replace('.dump', '.manifest.json')),
+        'utf8',
+      ),
+    );
+    expect(manifest.tables).toEqual({ 'public.t': 200000 });
+    expect(run.stderr).not.toContain(PGPASSWORD);
+
+    const bad = await runAgent(
+      [...dumpArgs(tmp()), '--source-url', `mysql://u:${PGPASSWORD}@h/db`],
+      tools,
+    );
+    expect(bad.code).toBe(EXIT_CODES.usage);
+    expect(bad.result).toMatchObject({ status: 'failed', location: null });
+    expect(bad.stderr).toContain('--source-url is not a postgresql:// URL');
+    expect(bad.stderr).not.toContain(PGPASSWORD);
+  });
+
   it('keeps role password hashes only with --role-passwords', async () => {
     const admin = new Client({
       connectionString: `postgresql://${testbed.user}:${encodeURIComponent(

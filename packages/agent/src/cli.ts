@@ -96,6 +96,10 @@ program
     '--entity <namespace/name>',
     'the catalog entity the dump belongs to',
   )
+  .option(
+    '--source-url <url>',
+    'postgresql:// URL of the database to dump (default: the libpq environment, which keeps the password out of argv)',
+  )
   .option('--run-id <id>', 'id of the run (default: a new UUID)')
   .option(
     '--no-globals',

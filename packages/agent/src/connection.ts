@@ -108,16 +108,19 @@ export async function connect(
 }
 
 /** The libpq environment of a postgres:// URL, so children get it without the URL in their argv. */
-export function libpqEnvFromUrl(url: string): Record<string, string> {
+export function libpqEnvFromUrl(
+  url: string,
+  what = 'the target URL',
+): Record<string, string> {
+  // the URL itself is never repeated: it may hold a password
+  const notAUrl = new AgentError('usage', `${what} is not a postgresql:// URL`);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new AgentError('usage', 'the target URL is not a postgresql:// URL');
+    throw notAUrl;
   }
-  if (!['postgres:', 'postgresql:'].includes(parsed.protocol)) {
-    throw new AgentError('usage', 'the target URL is not a postgresql:// URL');
-  }
+  if (!['postgres:', 'postgresql:'].includes(parsed.protocol)) throw notAUrl;
   const env: Record<string, string> = {
     PGHOST: decodeURIComponent(parsed.hostname),
     PGPORT: parsed.port || '5432',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { readServerInfo } from '../connection';
+import { libpqEnvFromUrl, readServerInfo } from '../connection';
 import { DumpSnapshot } from '../snapshot';
 import { DumpProgress } from '../progress';
 import { dumpRoles } from '../globals';
@@ -29,6 +29,8 @@ export interface DumpOptions {
   globals?: boolean;
   /** keep the roles' password hashes in the globals (needs a superuser) */
   rolePasswords?: boolean;
+  /** the database to dump, instead of the libpq environment */
+  sourceUrl?: string;
 }
 
 /** `<namespace>/<name>/<yyyy>/<mm>/<dd>/<runId>`: one folder per entity and day (UTC). */
@@ -96,6 +98,13 @@ export async function dump(
     };
 
   try {
+    // the agent and its children (pg_dump, pg_dumpall) all read the libpq environment
+    if (options.sourceUrl) {
+      Object.assign(
+        process.env,
+        libpqEnvFromUrl(options.sourceUrl, '--source-url'),
+      );
+    }
     const jobs = parseJobs(options.jobs);
     const base = artifactBase(options.entity, runId, startedAt);
     const requested = options.compress

@@ -295,6 +295,7 @@ describe('backlot-agent dump', () => {
         BACKLOT_PG_BIN_DIRS: testbed.pgBin['15'],
       },
     );
+    console.log('after', run);
     expect(run.code).toBe(EXIT_CODES.noClient);
     expect(run.result.error.message).toMatch(
       /no pg_dump for PostgreSQL 17 .*install postgresql-client-17/,
@@ -437,5 +438,16 @@ describe('backlot-agent check', () => {
         .map(Number)
         .sort((a, b) => a - b),
     );
+  });
+
+  it('exits 4 when it finds no pg client, saying what to install', async () => {
+    const run = await runAgent(['check', '--json'], {
+      BACKLOT_PG_BIN_DIRS: fs.mkdtempSync(path.join(os.tmpdir(), 'no-pg-')),
+      BACKLOT_PG_SYSTEM_BINS: '0',
+    });
+    expect(run.code).toBe(EXIT_CODES.noClient);
+    expect(run.result).toBeUndefined();
+    expect(JSON.parse(run.stdout).clients).toEqual([]);
+    expect(run.stderr).toContain('install postgresql-client-<major>');
   });
 });

@@ -445,6 +445,10 @@ describe('backlot-agent restore and verify', () => {
 
   it('refuses to restore into an older major, and into a database that holds data', async () => {
     const { location, url } = await seedAndDump(18);
+    const admin = new Client({ connectionString: urlOf(16, 'postgres') });
+    await admin.connect();
+    await admin.query('drop database if exists backlot_rv_older');
+    await admin.end();
     const older = await agent(
       [
         'restore',
@@ -460,6 +464,8 @@ describe('backlot-agent restore and verify', () => {
     expect(older.result.error.message).toMatch(
       /refusing to restore a dump of PostgreSQL 18\.\S+ into PostgreSQL 16/,
     );
+    // refused before --create made anything on the older server
+    expect(await databaseExists(16, 'backlot_rv_older')).toBe(false);
 
     const notEmpty = await agent(
       ['restore', '--from', location, '--target-url', url],

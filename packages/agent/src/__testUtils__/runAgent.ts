@@ -32,10 +32,17 @@ export function runAgent(
     child.on('error', reject);
     if (onSpawn) onSpawn(child.pid!, child);
     child.on('close', code => {
-      const events = stdout
-        .split('\n')
-        .filter(Boolean)
-        .map(l => JSON.parse(l));
+      let events: any[];
+      try {
+        events = stdout
+          .split('\n')
+          .filter(Boolean)
+          .map(l => JSON.parse(l));
+      } catch {
+        // a throw here would leave the promise pending until the test times out
+        reject(new Error(`the agent's stdout is not NDJSON: ${stdout}`));
+        return;
+      }
       resolve({
         code,
         stdout,

@@ -1,3 +1,4 @@
+import { EXIT_CODES } from '../errors';
 import { Reporter } from '../events';
 import { findClients } from '../pgClients';
 import { openStore } from '../stores/openStore';
@@ -29,5 +30,11 @@ export async function check(
       );
   }
   if (storage && !storage.ok) reporter.log(storage.error!);
-  return storage && !storage.ok ? 5 : 0;
+  if (!clients.length) {
+    reporter.log(
+      'no pg_dump found: install postgresql-client-<major> or point BACKLOT_PG_BIN_DIRS at its bin directory',
+    );
+    return EXIT_CODES.noClient;
+  }
+  return storage && !storage.ok ? EXIT_CODES.storage : EXIT_CODES.ok;
 }

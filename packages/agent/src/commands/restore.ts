@@ -114,8 +114,11 @@ export async function restore(
   const manifest = await readManifest(options.from);
   const env = targetEnv(options.targetUrl);
   const database = env.PGDATABASE || 'postgres';
-  if (options.create) await createDatabaseIfMissing(env, database);
-  const server = await readServerInfo(env);
+  // the server is checked before --create makes anything on it
+  const server = await readServerInfo(
+    env,
+    options.create ? 'postgres' : undefined,
+  );
   if (server.major < manifest.server.major) {
     throw new AgentError(
       'restore',
@@ -123,6 +126,7 @@ export async function restore(
         `dumps do not load into an older major; restore into a server of major ${manifest.server.major} or newer`,
     );
   }
+  if (options.create) await createDatabaseIfMissing(env, database);
   await assertEmpty(env, database);
   const { store, name } = openArtifact(options.from);
   if (options.roles) await restoreRoles(store, name, manifest, env, reporter);

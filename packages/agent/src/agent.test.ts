@@ -58,6 +58,7 @@ describe('backlot-agent dump', () => {
 
   it('dumps with the matching pg_dump, reports events and writes the manifest last', async () => {
     const dir = tmp();
+    const before = Date.now();
     const run = await runAgent(
       [
         'dump',
@@ -99,11 +100,18 @@ describe('backlot-agent dump', () => {
       fs.readFileSync(fileURLToPath(run.result.manifest), 'utf8'),
     );
     expect(manifest).toMatchObject({
+      formatVersion: 1,
+      entityRef: 'default/orders-db',
       runId: 'run-1',
       bytes: bytes.length,
       sha256: run.result.sha256,
       format: 'custom',
     });
+    const started = Date.parse(manifest.startedAt);
+    const finished = Date.parse(manifest.finishedAt);
+    expect(started).toBeGreaterThanOrEqual(before - 1000);
+    expect(finished).toBeGreaterThanOrEqual(started);
+    expect(finished).toBeLessThanOrEqual(Date.now());
     expect(manifest.server.major).toBe(16);
     expect(manifest.pgDump.major).toBe(17);
     expect(manifest.compression).toBe('zstd:1'); // the default where pg_dump is 16+

@@ -195,6 +195,52 @@ describe('backlot-agent dump', () => {
     expect(bad.stderr).not.toContain(PGPASSWORD);
   });
 
+  it("counts rows in the dump's own snapshot: rows committed during the dump are neither counted nor dumped", async () => {
+    const url = await createDatabase(16, 'backlot_agent_snapshot');
+    const writer = new Client({ connectionString: url });
+    await writer.connect();
+    await writer.query(
+      'create table ledger (id int); insert into ledger select generate_series(1, 1000)',
+    );
+    // a writer holds the table while the dump starts: the dump's snapshot is taken, then its
+    // row count and pg_dump wait for the lock, and the writer's rows commit before either reads
+    await writer.query('begin');
+    await writer.query('insert into ledger select generate_series(1001, 1500)');
+    await writer.query('lock table ledger in access exclusive mode');
+    const dir = tmp();
+    const running = runAgent(
+      dumpArgs(dir),
+      libpq(16, 'backlot_agent_snapshot'),
+    );
+    // polled from its own session: pg_stat_activity stays frozen inside the writer's transaction
+    const watcher = new Client({ connectionString: url });
+    await watcher.connect();
+    for (let waiting = 0; waiting < 1; ) {
+      await new Promise(r => setTimeout(r, 50));
+      const { rows } = await watcher.query(
+        `select count(*)::int as n from pg_stat_activity
+         where datname = 'backlot_agent_snapshot' and wait_event_type = 'Lock'`,
+      );
+      waiting = rows[0].n;
+    }
+    await watcher.end();
+    await writer.query('commit');
+    await writer.end();
+    const run = await running;
+    expect(run.code).toBe(EXIT_CODES.ok);
+    const manifest = JSON.parse(
+      fs.readFileSync(fileURLToPath(run.result.manifest), 'utf8'),
+    );
+    expect(manifest.tables).toEqual({ 'public.ledger': 1000 });
+    // and the archive holds the same 1000 rows
+    const { stdout } = await promisify(execFile)(
+      path.join(testbed.pgBin['17'], 'pg_restore'),
+      ['--data-only', '--file=-', fileURLToPath(run.result.location)],
+    );
+    const copied = stdout.split('\n\\.\n')[0].split('FROM stdin;\n')[1];
+    expect(copied.split('\n')).toHaveLength(1000);
+  });
+
   it('keeps role password hashes only with --role-passwords', async () => {
     const admin = new Client({
       connectionString: `postgresql://${testbed.user}:${encodeURIComponent(

@@ -36,6 +36,18 @@ describe('S3Store against the testbed S3 server', () => {
     s3 = s3Client(t);
   });
 
+  /** What an agent dump of PostgreSQL 16's postgres database into the testbed's S3 needs. */
+  const dumpEnv = () => ({
+    ...env,
+    PGHOST: testbed.host,
+    PGPORT: String(testbed.ports['16']),
+    PGUSER: testbed.user,
+    PGPASSWORD: testbed.password,
+    PGDATABASE: 'postgres',
+    BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
+    BACKLOT_PG_SYSTEM_BINS: '0',
+  });
+
   async function objectKeys(prefix: string) {
     const res = await s3.send(
       new ListObjectsV2Command({ Bucket: testbed.s3!.bucket, Prefix: prefix }),
@@ -128,17 +140,7 @@ describe('S3Store against the testbed S3 server', () => {
     const prefix = `e2e-${randomUUID()}`;
     // the order of the requests is what makes the manifest a commit marker: the wire shows it
     const proxy = await startRecordingProxy(testbed.s3!.endpoint);
-    const agentEnv = {
-      ...env,
-      AWS_ENDPOINT_URL_S3: proxy.url,
-      PGHOST: testbed.host,
-      PGPORT: String(testbed.ports['16']),
-      PGUSER: testbed.user,
-      PGPASSWORD: testbed.password,
-      PGDATABASE: 'postgres',
-      BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
-      BACKLOT_PG_SYSTEM_BINS: '0',
-    };
+    const agentEnv = { ...dumpEnv(), AWS_ENDPOINT_URL_S3: proxy.url };
     const extensionOf = (url: string) => url.split('?')[0].split('.').pop();
     // PutObject, or CreateMultipartUpload for a dump of more than one part
     const created = () =>
@@ -216,15 +218,7 @@ describe('S3Store against the testbed S3 server', () => {
         'default/s3-db',
         '--events',
       ],
-      {
-        ...env,
-        PGHOST: testbed.host,
-        PGPORT: String(testbed.ports['16']),
-        PGUSER: testbed.user,
-        PGPASSWORD: testbed.password,
-        PGDATABASE: 'postgres',
-        BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
-      },
+      dumpEnv(),
     );
     expect(run.code).toBe(EXIT_CODES.storage);
     expect(run.result.error.message).toContain('does not exist');

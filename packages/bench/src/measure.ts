@@ -46,6 +46,17 @@ function cpuSecondsOf(pid: number | undefined): number | undefined {
   }
 }
 
+/** Starts counting the S3 server's CPU seconds; the returned function says how many it spent since. */
+function s3CpuMeter(target: BenchTarget): () => number | undefined {
+  const before = cpuSecondsOf(target.s3ServerPid);
+  return () => {
+    const after = cpuSecondsOf(target.s3ServerPid);
+    return before !== undefined && after !== undefined
+      ? after - before
+      : undefined;
+  };
+}
+
 function run(
   command: string,
   args: string[],
@@ -147,7 +158,7 @@ export async function pgDumpToS3(
   databaseBytes: number,
 ): Promise<Measured> {
   const key = `bench/floor-${process.pid}.dump`;
-  const s3CpuBefore = cpuSecondsOf(target.s3ServerPid);
+  const s3Cpu = s3CpuMeter(target);
   const started = process.hrtime.bigint();
   const child = spawn(
     path.join(target.pgBinDir, 'pg_dump'),
@@ -174,14 +185,7 @@ export async function pgDumpToS3(
     const [code] = await Promise.all([exited, upload.done()]);
     if (code !== 0) throw new Error(`pg_dump exited ${code}: ${stderr.trim()}`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const s3CpuAfter = cpuSecondsOf(target.s3ServerPid);
-    return {
-      seconds,
-      s3ServerCpuSeconds:
-        s3CpuBefore !== undefined && s3CpuAfter !== undefined
-          ? s3CpuAfter - s3CpuBefore
-          : undefined,
-    };
+    return { seconds, s3ServerCpuSeconds: s3Cpu() };
   } finally {
     child.kill();
     await target.s3.client.send(
@@ -206,7 +210,7 @@ export async function agentBackup(
     into === 's3'
       ? target.s3Url
       : `file://${path.join(os.tmpdir(), `backlot-bench-${process.pid}`)}`;
-  const s3CpuBefore = cpuSecondsOf(target.s3ServerPid);
+  const s3Cpu = s3CpuMeter(target);
   const { seconds, stdout } = await run(
     process.execPath,
     [
@@ -222,7 +226,7 @@ export async function agentBackup(
     ],
     env,
   );
-  const s3CpuAfter = cpuSecondsOf(target.s3ServerPid);
+  const s3ServerCpuSeconds = s3Cpu();
   const result = stdout
     .split('\n')
     .filter(Boolean)
@@ -241,9 +245,6 @@ export async function agentBackup(
     bytes: result.bytes,
     peakRssBytes: result.peakRssBytes,
     agentCpuSeconds: result.cpuSeconds,
-    s3ServerCpuSeconds:
-      into === 's3' && s3CpuBefore !== undefined && s3CpuAfter !== undefined
-        ? s3CpuAfter - s3CpuBefore
-        : undefined,
+    s3ServerCpuSeconds: into === 's3' ? s3ServerCpuSeconds : undefined,
   };
 }

@@ -1,5 +1,6 @@
-import { Client } from 'pg';
+import { Client, ClientConfig } from 'pg';
 import { AgentError } from './errors';
+import { clientConfig } from './libpq';
 
 export interface ServerInfo {
   version: string;
@@ -18,6 +19,7 @@ export function describeTarget(env: NodeJS.ProcessEnv = process.env) {
     user: env.PGUSER || env.USER || 'postgres',
     database: env.PGDATABASE || env.PGUSER || 'postgres',
     where: `${host}:${port}`,
+    sslmode: env.PGSSLMODE || 'prefer',
   };
 }
 
@@ -60,7 +62,37 @@ export function connectionError(
         'connection',
         `cannot connect to ${t.where}: host unreachable`,
       );
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return new AgentError(
+        'connection',
+        `the server's certificate does not name "${t.host}" (${
+          error.reason ?? error.message
+        }): connect by a name the certificate holds, or use sslmode=verify-ca to check only who signed it`,
+      );
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+    case 'CERT_REVOKED':
+      return new AgentError(
+        'connection',
+        `cannot verify the certificate of ${t.where} (${error.code}: ${error.message}): set PGSSLROOTCERT (sslrootcert=) to the certificate of the CA that signed the server's`,
+      );
     default:
+      if (/does not support SSL/i.test(String(error?.message))) {
+        return new AgentError(
+          'connection',
+          `${t.where} does not accept SSL connections, and sslmode=${t.sslmode} requires one: enable ssl on the server, or lower sslmode`,
+        );
+      }
+      if (/client password must be/i.test(String(error?.message))) {
+        return new AgentError(
+          'auth',
+          `${t.where} asks user "${t.user}" for a password and none is set: set PGPASSWORD, a line in the password file (PGPASSFILE or ~/.pgpass), or the URL's password`,
+        );
+      }
       if (/timeout/i.test(String(error?.message))) {
         return new AgentError(
           'connection',
@@ -78,60 +110,52 @@ export function connectionError(
   }
 }
 
-/** A connected client for the libpq environment `env` (PGHOST, PGPASSWORD or PGPASSFILE, ...). */
+/** Errors of a first attempt that libpq's sslmode=allow/prefer answers by trying the other way. */
+function encryptionRefused(error: any): boolean {
+  return (
+    /does not support SSL/i.test(String(error?.message)) ||
+    error?.code === '28000' // pg_hba.conf has no entry for this encryption
+  );
+}
+
+/**
+ * A connected client for the libpq environment `env` (PGHOST, PGPASSWORD or PGPASSFILE, PGSSLMODE,
+ * PGSSLROOTCERT, ...), connecting the way pg_dump would with the same environment.
+ */
 export async function connect(
   env: NodeJS.ProcessEnv = process.env,
   database?: string,
 ): Promise<Client> {
-  const client = new Client({
-    host: env.PGHOST,
-    port: env.PGPORT ? Number(env.PGPORT) : undefined,
-    user: env.PGUSER,
-    password: env.PGPASSWORD,
-    database: database ?? env.PGDATABASE,
-    ssl:
-      env.PGSSLMODE && env.PGSSLMODE !== 'disable'
-        ? { rejectUnauthorized: env.PGSSLMODE.startsWith('verify') }
-        : undefined,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  const { config, fallback } = clientConfig(env, {
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    database,
   });
-  client.on('error', () => {}); // a dropped connection after the work is done is not our concern
+  const attempt = async (settings: ClientConfig) => {
+    const client = new Client(settings);
+    client.on('error', () => {}); // a dropped connection after the work is done is not our concern
+    try {
+      await client.connect();
+    } catch (error) {
+      // a failure inside authentication leaves the socket open, and the process alive until the
+      // server's authentication_timeout
+      await client.end().catch(() => {});
+      throw error;
+    }
+    return client;
+  };
   try {
-    await client.connect();
+    try {
+      return await attempt(config);
+    } catch (error) {
+      if (!fallback || !encryptionRefused(error)) throw error;
+      return await attempt(fallback);
+    }
   } catch (error) {
     throw connectionError(error, {
       ...env,
       ...(database ? { PGDATABASE: database } : {}),
     });
   }
-  return client;
-}
-
-/** The libpq environment of a postgres:// URL, so children get it without the URL in their argv. */
-export function libpqEnvFromUrl(
-  url: string,
-  what = 'the target URL',
-): Record<string, string> {
-  // the URL itself is never repeated: it may hold a password
-  const notAUrl = new AgentError('usage', `${what} is not a postgresql:// URL`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw notAUrl;
-  }
-  if (!['postgres:', 'postgresql:'].includes(parsed.protocol)) throw notAUrl;
-  const env: Record<string, string> = {
-    PGHOST: decodeURIComponent(parsed.hostname),
-    PGPORT: parsed.port || '5432',
-    PGDATABASE:
-      decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
-  };
-  if (parsed.username) env.PGUSER = decodeURIComponent(parsed.username);
-  if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
-  const sslmode = parsed.searchParams.get('sslmode');
-  if (sslmode) env.PGSSLMODE = sslmode;
-  return env;
 }
 
 /** Connects through the libpq environment and reads the server's version. */

@@ -23,6 +23,11 @@ export async function dumpRoles(
         '--roles-only',
         ...(options.passwords ? [] : ['--no-role-passwords']),
         '--no-password',
+        // the database being dumped, not "postgres": the backup user may connect only to its own,
+        // and a password file entry may name it
+        ...(process.env.PGDATABASE
+          ? [`--database=${process.env.PGDATABASE}`]
+          : []),
       ],
       { env: process.env, maxBuffer: 256 * 1024 * 1024 },
     );

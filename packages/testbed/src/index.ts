@@ -11,6 +11,7 @@ import { testbedUp } from './up';
 export type { TestbedInfo, TestbedS3, TestbedUpOptions } from './types';
 export type { TestbedStatus } from './up';
 export type { ServerStatus } from './postgres';
+export type { TestbedTls } from './tls';
 export { testbedUp, testbedDown, testbedStatus } from './up';
 export { databaseUrl } from './databases';
 export { DEMO_DATABASES } from './seed';

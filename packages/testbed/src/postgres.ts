@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { HOST, pgPort, serverDir, stateDir, SUPERUSER } from './config';
 import { log, runAsPostgres } from './exec';
 import { giveToServerUser, serverUser } from './osuser';
+import { hbaLines, serverCertFiles } from './tls';
 
 /**
  * Settings sized so that five servers share a 2-core machine comfortably. The data is disposable, so durability
@@ -34,6 +35,11 @@ function serverSettings(
     log_timezone: 'UTC',
     log_min_messages: 'warning',
     log_line_prefix: '%m [%p] %q%u@%d ',
+    // TLS as users run it: clients choose (sslmode), a few roles must use it (see tls.ts)
+    ssl: 'on',
+    ssl_cert_file: serverCertFiles().cert,
+    ssl_key_file: serverCertFiles().key,
+    ssl_ca_file: serverCertFiles().ca,
   };
 }
 
@@ -61,6 +67,8 @@ export interface ServerStatus {
   port: number;
   answering: boolean;
   versionNum?: number;
+  /** whether it runs with the testbed's TLS settings (ssl on) */
+  ssl?: boolean;
   error?: string;
 }
 
@@ -83,7 +91,7 @@ export async function probe(
   try {
     await client.connect();
     const res = await client.query(
-      "select current_setting('server_version_num')::int as v",
+      "select current_setting('server_version_num')::int as v, current_setting('ssl') = 'on' as ssl",
     );
     const versionNum: number = res.rows[0].v;
     return {
@@ -91,6 +99,7 @@ export async function probe(
       port,
       answering: Math.floor(versionNum / 10000) === major,
       versionNum,
+      ssl: res.rows[0].ssl,
     };
   } catch (e) {
     return { major, port, answering: false, error: (e as Error).message };
@@ -160,13 +169,46 @@ async function initCluster(
   );
 }
 
-function writeSettings(major: number, dir: string): void {
+async function writeSettings(major: number, dir: string): Promise<void> {
   const lines = Object.entries(serverSettings(major, dir)).map(
     ([k, v]) => `${k} = ${quoteConf(v)}`,
   );
-  fs.writeFileSync(
-    path.join(dir, 'data', 'backlot.conf'),
-    `${lines.join('\n')}\n`,
+  const conf = path.join(dir, 'data', 'backlot.conf');
+  fs.writeFileSync(conf, `${lines.join('\n')}\n`);
+  const hba = path.join(dir, 'data', 'pg_hba.conf');
+  fs.writeFileSync(hba, hbaLines());
+  await giveToServerUser(conf);
+  await giveToServerUser(hba);
+}
+
+/** Brings a running server of an older testbed up to today's settings (TLS, pg_hba) without a restart. */
+async function reloadSettings(major: number, password: string) {
+  log(`PG${major}: applying the testbed's settings (TLS)`);
+  await writeSettings(major, serverDir(major));
+  const client = new Client({
+    host: HOST,
+    port: pgPort(major),
+    user: SUPERUSER,
+    password,
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    await client.query('select pg_reload_conf()');
+  } finally {
+    await client.end();
+  }
+  // the postmaster applies a reload asynchronously
+  for (let i = 0; i < 50; i++) {
+    if ((await probe(major, password)).ssl) return;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  throw new Error(
+    `PG${major} did not turn TLS on after a reload: see ${path.join(
+      serverDir(major),
+      'log',
+      'postgres.log',
+    )}`,
   );
 }
 
@@ -189,7 +231,10 @@ export async function ensureServer(
   password: string,
 ): Promise<void> {
   const before = await probe(major, password);
-  if (before.answering) return;
+  if (before.answering) {
+    if (!before.ssl) await reloadSettings(major, password);
+    return;
+  }
   if (before.versionNum !== undefined) {
     throw new Error(
       `port ${before.port} answers as PostgreSQL ${before.versionNum}, not ${major}: another server holds it`,
@@ -209,8 +254,7 @@ export async function ensureServer(
     await giveToServerUser(dir);
     await initCluster(major, dir, bin, password);
   }
-  writeSettings(major, dir);
-  await giveToServerUser(path.join(dir, 'data', 'backlot.conf'));
+  await writeSettings(major, dir);
   const logFile = path.join(dir, 'log', 'postgres.log');
   log(`PG${major}: starting on ${HOST}:${pgPort(major)}`);
   const res = await runAsPostgres(

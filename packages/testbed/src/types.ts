@@ -8,6 +8,8 @@ export interface TestbedS3 {
   forcePathStyle: true;
 }
 
+import type { TestbedTls } from './tls';
+
 export interface TestbedInfo {
   /** server major -> libpq URL of its `postgres` database, the password percent-encoded */
   postgres: Record<string, string>;
@@ -20,6 +22,8 @@ export interface TestbedInfo {
   host: string;
   /** server major -> port, and `s3` -> port when S3 runs */
   ports: Record<string, number>;
+  /** the private CA, certificates and roles of the servers' TLS */
+  tls: TestbedTls;
   /** demo database name -> URL, present after seeding */
   demo?: Record<string, string>;
 }

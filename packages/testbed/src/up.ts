@@ -18,6 +18,7 @@ import { loadOrCreatePassword, readPassword } from './password';
 import { ensureServer, probe, ServerStatus, stopServer } from './postgres';
 import { ensureS3, probeS3, s3Info, stopS3 } from './s3';
 import { DEMO_DATABASES, demoUrls, ensureDemoSeed, isDemoSeeded } from './seed';
+import { ensureCertificates, tlsInfo } from './tls';
 import { TestbedInfo, TestbedUpOptions } from './types';
 
 // Client builds take minutes; a waiter must outlast one of them.
@@ -80,6 +81,7 @@ function info(
     user: SUPERUSER,
     host: HOST,
     ports,
+    tls: tlsInfo(),
   };
   if (p.s3) {
     result.s3 = s3Info();
@@ -100,7 +102,7 @@ async function alreadyUp(p: Plan): Promise<TestbedInfo | undefined> {
     pgBin[m] = bin;
   }
   const probes = await Promise.all(p.pg.map(m => probe(m, password)));
-  if (!probes.every(s => s.answering)) return undefined;
+  if (!probes.every(s => s.answering && s.ssl)) return undefined;
   if (p.s3 && !(await probeS3())) return undefined;
   if (p.seed === 'demo' && !(await isDemoSeeded())) return undefined;
   return info(p, password, pgBin);
@@ -111,6 +113,7 @@ async function bringUp(p: Plan): Promise<TestbedInfo> {
   const started = Date.now();
   // Servers start in parallel (initdb and start are short); client builds run one at a time since each
   // already uses every core.
+  await ensureCertificates();
   const servers = Promise.all(p.pg.map(m => ensureServer(m, password)));
   const s3 = p.s3 ? ensureS3() : Promise.resolve(undefined);
   const pgBin: Record<string, string> = {};
@@ -169,6 +172,10 @@ export async function testbedDown(
           force: true,
         });
         fs.rmSync(path.join(stateDir(), 'password'), { force: true });
+        fs.rmSync(path.join(stateDir(), 'tls'), {
+          recursive: true,
+          force: true,
+        });
       }
     },
   );

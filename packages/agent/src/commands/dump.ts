@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { libpqEnvFromUrl, readServerInfo } from '../connection';
+import { readServerInfo } from '../connection';
+import { resolveLibpqEnv, useLibpqEnv } from '../libpq';
 import { DumpSnapshot } from '../snapshot';
 import { DumpProgress } from '../progress';
 import { dumpRoles } from '../globals';
@@ -98,13 +99,15 @@ export async function dump(
     };
 
   try {
-    // the agent and its children (pg_dump, pg_dumpall) all read the libpq environment
-    if (options.sourceUrl) {
-      Object.assign(
+    // the agent and its children (pg_dump, pg_dumpall) all read this one libpq environment
+    useLibpqEnv(
+      resolveLibpqEnv(
         process.env,
-        libpqEnvFromUrl(options.sourceUrl, '--source-url'),
-      );
-    }
+        options.sourceUrl
+          ? { url: options.sourceUrl, what: '--source-url' }
+          : undefined,
+      ),
+    );
     const jobs = parseJobs(options.jobs);
     const base = artifactBase(options.entity, runId, startedAt);
     const requested = options.compress

@@ -1,4 +1,5 @@
-import { connect, libpqEnvFromUrl, readServerInfo } from '../connection';
+import { connect, readServerInfo } from '../connection';
+import { resolveLibpqEnv } from '../libpq';
 import { AgentError } from '../errors';
 import { Reporter } from '../events';
 import { Manifest, readManifest } from '../manifest';
@@ -23,10 +24,14 @@ export interface RestoreOptions {
 }
 
 /** The target's libpq environment: --target-url if given, else the agent's own. */
-export function targetEnv(targetUrl?: string): NodeJS.ProcessEnv {
-  return targetUrl
-    ? { ...process.env, ...libpqEnvFromUrl(targetUrl) }
-    : process.env;
+export function targetEnv(
+  targetUrl?: string,
+  what = '--target-url',
+): NodeJS.ProcessEnv {
+  return resolveLibpqEnv(
+    process.env,
+    targetUrl ? { url: targetUrl, what } : undefined,
+  );
 }
 
 /** Fails unless `database` holds no user relations: a restore never mixes with existing data. */

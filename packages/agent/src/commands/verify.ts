@@ -169,7 +169,7 @@ async function checkArchive(
     await checkScratchRestore(
       file,
       manifest,
-      targetEnv(options.scratchUrl),
+      targetEnv(options.scratchUrl, '--scratch-url'),
       reporter,
       signal,
     );

@@ -21,8 +21,25 @@ export interface Config {
         password?: string;
         /** Database name. */
         database: string;
-        /** libpq sslmode, e.g. require or verify-full. */
-        sslmode?: string;
+        /**
+         * libpq sslmode. Absent: prefer (TLS when the server offers it, unverified).
+         */
+        sslmode?:
+          | 'disable'
+          | 'allow'
+          | 'prefer'
+          | 'require'
+          | 'verify-ca'
+          | 'verify-full';
+        /**
+         * libpq sslrootcert: path of the CA certificate that signed the server's (on the backend's
+         * host), or "system" for the system's CAs. Needed by verify-ca and verify-full.
+         */
+        sslrootcert?: string;
+        /** libpq sslcert: path of a client certificate, for servers that authenticate by certificate. */
+        sslcert?: string;
+        /** libpq sslkey: path of the client certificate's key (mode 0600). */
+        sslkey?: string;
       };
     };
 

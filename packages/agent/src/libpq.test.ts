@@ -1,4 +1,9 @@
-import { createDatabase, testbedUp, TestbedInfo } from '@backlot/testbed';
+import {
+  createDatabase,
+  ensureTlsRoles,
+  testbedUp,
+  TestbedInfo,
+} from '@backlot/testbed';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -133,19 +138,8 @@ describe('backlot-agent connects the way pg_dump does (TLS, services, password f
     await admin.query(
       'create table orders (id int primary key); insert into orders select generate_series(1, 10)',
     );
-    for (const role of [testbed.tls.tlsOnlyUser, testbed.tls.certUser]) {
-      await admin.query(`drop role if exists ${role}`);
-    }
-    await admin.query(
-      `create role ${
-        testbed.tls.tlsOnlyUser
-      } login password '${PASSWORD.replace(/'/g, "''")}'`,
-    );
-    await admin.query(`create role ${testbed.tls.certUser} login`);
-    for (const role of [testbed.tls.tlsOnlyUser, testbed.tls.certUser]) {
-      await admin.query(`grant pg_read_all_data to ${role}`);
-    }
     await admin.end();
+    await ensureTlsRoles(18);
   });
 
   /** A dump of the TLS-only role: pg_hba rejects it in the clear, so a success means both connections used TLS. */
@@ -166,14 +160,14 @@ describe('backlot-agent connects the way pg_dump does (TLS, services, password f
     PGHOST: testbed.tls.serverName,
     PGPORT: port,
     PGUSER: testbed.tls.tlsOnlyUser,
-    PGPASSWORD: PASSWORD,
+    PGPASSWORD: testbed.password,
     PGDATABASE: database,
     ...env,
   });
 
   it('uses TLS when the server offers it and sslmode is unset (libpq: prefer)', async () => {
     const run = await dump(tlsOnly());
-    expect(run.stderr).not.toContain(PASSWORD);
+    expect(run.stderr).not.toContain(testbed.password);
     expect(run.result).toMatchObject({ status: 'succeeded', error: null });
     expect(run.code).toBe(EXIT_CODES.ok);
   });
@@ -248,7 +242,9 @@ describe('backlot-agent connects the way pg_dump does (TLS, services, password f
       ].join('\n'),
     );
     const passFile = path.join(dir, 'pgpass');
-    const escaped = PASSWORD.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
+    const escaped = testbed.password
+      .replace(/\\/g, '\\\\')
+      .replace(/:/g, '\\:');
     fs.writeFileSync(
       passFile,
       `*:${port}:${database}:${testbed.tls.tlsOnlyUser}:${escaped}\n`,
@@ -275,14 +271,14 @@ describe('backlot-agent connects the way pg_dump does (TLS, services, password f
 
   it('takes the TLS settings of a --source-url', async () => {
     const url = `postgresql://${testbed.tls.tlsOnlyUser}:${encodeURIComponent(
-      PASSWORD,
+      testbed.password,
     )}@${
       testbed.tls.serverName
     }:${port}/${database}?sslmode=verify-full&sslrootcert=${encodeURIComponent(
       testbed.tls.caFile,
     )}`;
     const run = await dump({}, ['--source-url', url]);
-    expect(run.stderr).not.toContain(PASSWORD);
+    expect(run.stderr).not.toContain(testbed.password);
     expect(run.result).toMatchObject({ status: 'succeeded', error: null });
   });
 });

@@ -6,6 +6,7 @@
  */
 import { CLIENT_MAJORS, findClientBin } from './clients';
 import { createDatabaseOn, databaseUrl, dropDatabaseOn } from './databases';
+import { ensureTlsRolesOn } from './tls';
 import { testbedUp } from './up';
 
 export type { TestbedInfo, TestbedS3, TestbedUpOptions } from './types';
@@ -37,6 +38,15 @@ export async function createDatabase(
 ): Promise<string> {
   await testbedUp({ pg: [major], clients: [] });
   return createDatabaseOn(major, name);
+}
+
+/**
+ * The TLS-only role (testbed.tls.tlsOnlyUser, with the superuser's password) and the certificate role
+ * (testbed.tls.certUser) on the server of `major`, both members of pg_read_all_data.
+ */
+export async function ensureTlsRoles(major: number): Promise<void> {
+  const testbed = await testbedUp({ pg: [major], clients: [] });
+  await ensureTlsRolesOn(major, testbed.password);
 }
 
 /** Drops a database (if it exists) on the server of `major`, disconnecting its sessions. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stateDir } from './config';
+import { withClient } from './databases';
 import { run } from './exec';
 import { giveToServerUser } from './osuser';
 
@@ -163,4 +164,26 @@ export function hbaLines(): string {
     'host        replication  all                127.0.0.1/32  scram-sha-256',
     '',
   ].join('\n');
+}
+
+/**
+ * Creates (or brings up to date) the TLS-only and the certificate role on the server of `major`. Both
+ * may read all data, so they can back up any database; the TLS-only one has the superuser's password.
+ */
+export async function ensureTlsRolesOn(
+  major: number,
+  password: string,
+): Promise<void> {
+  await withClient(major, 'postgres', async client => {
+    for (const role of [TLS_ONLY_USER, CERT_USER]) {
+      await client.query(`do $$ begin
+        if not exists (select from pg_roles where rolname = '${role}') then create role ${role} login; end if;
+      end $$`);
+      await client.query(`grant pg_read_all_data to ${role}`);
+    }
+    const quoted = (
+      await client.query('select quote_literal($1::text) as q', [password])
+    ).rows[0].q;
+    await client.query(`alter role ${TLS_ONLY_USER} password ${quoted}`);
+  });
 }

@@ -4,7 +4,7 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { testbedUp, createDatabase } from '@backlot/testbed';
+import { createDatabase, ensureTlsRoles, testbedUp } from '@backlot/testbed';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -54,6 +54,15 @@ describe('db-backups backend, end to end with real servers and the real agent', 
       ...sources[16].connection,
       password: 'not-the-password',
     };
+    // a role pg_hba admits only over TLS, and a server checked against the testbed's private CA
+    await ensureTlsRoles(18);
+    connections.tls = {
+      ...sources[18].connection,
+      host: testbed.tls.serverName,
+      user: testbed.tls.tlsOnlyUser,
+      sslmode: 'verify-full',
+      sslrootcert: testbed.tls.caFile,
+    };
     connections.unreachable = {
       ...sources[16].connection,
       host: '127.0.0.1',
@@ -67,6 +76,7 @@ describe('db-backups backend, end to end with real servers and the real agent', 
       databaseEntity('wrong-password-db', {
         'backlot.dev/connection': 'wrongPassword',
       }),
+      databaseEntity('tls-db', { 'backlot.dev/connection': 'tls' }),
       databaseEntity('unreachable-db', {
         'backlot.dev/connection': 'unreachable',
       }),
@@ -315,6 +325,12 @@ describe('db-backups backend, end to end with real servers and the real agent', 
     expect(run.error).toMatch(/password authentication failed/i);
     expect(run.error).not.toContain('not-the-password');
     expect(run.artifact).toBeNull();
+  });
+
+  it('backs up over verify-full TLS with the CA of dbBackups.connections.*.sslrootcert', async () => {
+    const run = await backup('tls-db');
+    expect(run).toMatchObject({ status: 'succeeded', error: null });
+    expect(major(run.serverVersion)).toBe(18);
   });
 
   it('fails a run against an unreachable host naming host and port', async () => {

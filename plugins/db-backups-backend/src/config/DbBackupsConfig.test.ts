@@ -31,3 +31,40 @@ describe('readDbBackupsConfig roles', () => {
     ).toThrow(/dbBackups\.roles\.passwords/);
   });
 });
+
+describe('readDbBackupsConfig connections', () => {
+  const connection = (extra: object) =>
+    new ConfigReader({
+      dbBackups: {
+        connections: {
+          orders: { host: 'db', user: 'u', database: 'orders', ...extra },
+        },
+      },
+    });
+
+  it('reads the TLS settings that reach the agent as PGSSLMODE, PGSSLROOTCERT, PGSSLCERT and PGSSLKEY', () => {
+    const config = readDbBackupsConfig(
+      connection({
+        sslmode: 'verify-full',
+        sslrootcert: '/etc/ssl/private-ca.crt',
+        sslcert: '/etc/backlot/client.crt',
+        sslkey: '/etc/backlot/client.key',
+      }),
+    );
+    expect(config.connections.get('orders')).toMatchObject({
+      port: 5432,
+      sslmode: 'verify-full',
+      sslrootcert: '/etc/ssl/private-ca.crt',
+      sslcert: '/etc/backlot/client.crt',
+      sslkey: '/etc/backlot/client.key',
+    });
+  });
+
+  it('refuses an sslmode libpq does not know, naming the key', () => {
+    expect(() =>
+      readDbBackupsConfig(connection({ sslmode: 'required' })),
+    ).toThrow(
+      'dbBackups.connections.orders.sslmode is "required"; use one of disable, allow, prefer, require, verify-ca, verify-full',
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { HumanDuration } from '@backstage/types';
+import { SSL_MODES, SslMode } from '@backlot/agent';
 import { readStorageConfig, StorageConfig } from './storageConfig';
 
 /** A named connection from `dbBackups.connections`; the password never leaves the backend but through env. */
@@ -10,7 +11,11 @@ export interface ConnectionConfig {
   user: string;
   password?: string;
   database: string;
-  sslmode?: string;
+  sslmode?: SslMode;
+  /** libpq's TLS files, paths on the backend's host */
+  sslrootcert?: string;
+  sslcert?: string;
+  sslkey?: string;
 }
 
 export interface DbBackupsConfig {
@@ -35,6 +40,14 @@ function duration(config: Config, key: string, fallback: HumanDuration) {
   return config.has(key) ? readDurationFromConfig(config, { key }) : fallback;
 }
 
+function readSslMode(config: Config, key: string): SslMode | undefined {
+  const mode = config.getOptionalString('sslmode');
+  if (mode !== undefined && !(SSL_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`${key} is "${mode}"; use one of ${SSL_MODES.join(', ')}`);
+  }
+  return mode as SslMode | undefined;
+}
+
 /** Reads and checks `dbBackups.*`; a mistake fails the backend's start with the key that is wrong. */
 export function readDbBackupsConfig(root: Config): DbBackupsConfig {
   const config = root.getOptionalConfig('dbBackups');
@@ -49,7 +62,10 @@ export function readDbBackupsConfig(root: Config): DbBackupsConfig {
       user: c.getString('user'),
       password: c.getOptionalString('password'),
       database: c.getString('database'),
-      sslmode: c.getOptionalString('sslmode'),
+      sslmode: readSslMode(c, `dbBackups.connections.${name}.sslmode`),
+      sslrootcert: c.getOptionalString('sslrootcert'),
+      sslcert: c.getOptionalString('sslcert'),
+      sslkey: c.getOptionalString('sslkey'),
     });
   }
 

@@ -31,6 +31,9 @@ export function libpqEnv(connection: ConnectionConfig): Record<string, string> {
   };
   if (connection.password !== undefined) env.PGPASSWORD = connection.password;
   if (connection.sslmode) env.PGSSLMODE = connection.sslmode;
+  if (connection.sslrootcert) env.PGSSLROOTCERT = connection.sslrootcert;
+  if (connection.sslcert) env.PGSSLCERT = connection.sslcert;
+  if (connection.sslkey) env.PGSSLKEY = connection.sslkey;
   return env;
 }
 

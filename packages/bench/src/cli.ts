@@ -72,6 +72,9 @@ async function main(opts: {
       PGPORT: String(testbed.ports[String(SERVER_MAJOR)]),
       PGUSER: testbed.user,
       PGPASSWORD: testbed.password,
+      // the testbed's servers offer TLS, which libpq's default (prefer) would take; on loopback the
+      // bench measures dumping and the engine, the same for every baseline and the backup
+      PGSSLMODE: 'disable',
     },
     pgBinDir: bin.dir,
     agentEnv: {

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { EXIT_CODES } from './errors';
-import { runAgent } from './__testUtils__/runAgent';
+import { AGENT, runAgent } from './__testUtils__/runAgent';
 
 jest.setTimeout(180_000);
 
@@ -475,6 +475,19 @@ describe('backlot-agent dump', () => {
       (await runAgent(['dump', '--to', 'ftp://x', '--entity', 'default/x'], {}))
         .code,
     ).toBe(EXIT_CODES.usage);
+  });
+
+  it('prints its version with --version', async () => {
+    // plain text, not NDJSON: read it without runAgent (a failure exits non-zero and rejects)
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      AGENT,
+      '--version',
+    ]);
+    expect(stdout.trim()).toBe(
+      JSON.parse(
+        fs.readFileSync(path.join(__dirname, '../package.json'), 'utf8'),
+      ).version,
+    );
   });
 });
 

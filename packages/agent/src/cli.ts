@@ -8,6 +8,7 @@ import { manifestUrlOf } from './manifest';
 import { AgentError, EXIT_CODES, toAgentError } from './errors';
 import { interruptSignal, interruption } from './interrupt';
 import { createReporter, Reporter } from './events';
+import { version } from '../package.json';
 
 /**
  * Runs a restore or verify: exactly one result event, a human line on stderr, and the exit code
@@ -73,6 +74,7 @@ const program = new Command('backlot-agent')
   .description(
     'Backs up PostgreSQL databases; the connection comes from the libpq environment (PGHOST, PGPASSWORD, ...)',
   )
+  .version(version)
   .exitOverride();
 
 program

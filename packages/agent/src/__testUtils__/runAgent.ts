@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 
-const AGENT = path.resolve(__dirname, '../../bin/backlot-agent');
+export const AGENT = path.resolve(__dirname, '../../bin/backlot-agent');
 
 /** What one run of the real agent binary printed and returned. */
 export interface AgentRun {

@@ -51,7 +51,14 @@ export function serverCertFiles() {
 }
 
 async function openssl(args: string[], cwd: string) {
-  await run('openssl', args, { cwd });
+  try {
+    await run('openssl', args, { cwd });
+  } catch (error: any) {
+    if (error.code !== 'ENOENT') throw error;
+    throw new Error(
+      'openssl is not installed; the testbed makes its TLS certificates with it (apt-get install openssl)',
+    );
+  }
 }
 
 async function newCa(dir: string, name: string, cn: string) {

@@ -94,6 +94,13 @@ export interface Config {
         endpoint?: string;
         /** Path-style addressing (bucket in the path); defaults to true when an endpoint is set. */
         forcePathStyle?: boolean;
+        /**
+         * The SDK's optional CRC32 checksums on uploads and downloads. WHEN_SUPPORTED is the AWS SDK's
+         * default; WHEN_REQUIRED is the default when an endpoint is set, since S3-compatible servers
+         * (Cloudflare R2, older MinIO, Ceph) reject those headers. Either way each part is covered by
+         * its SigV4 payload hash and the dump by the manifest's sha256.
+         */
+        checksums?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
         /** SSE-S3 (AES256) or SSE-KMS (aws:kms, optionally with kmsKeyId). */
         serverSideEncryption?: 'AES256' | 'aws:kms';
         kmsKeyId?: string;

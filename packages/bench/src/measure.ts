@@ -30,6 +30,8 @@ export interface Measured {
   agentCpuSeconds?: number;
   /** CPU seconds the S3 server spent meanwhile (it shares the machine) */
   s3ServerCpuSeconds?: number;
+  /** CPU seconds the whole machine was busy meanwhile, every process and the kernel */
+  machineCpuSeconds?: number;
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
@@ -44,6 +46,24 @@ function cpuSecondsOf(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (all cores) the machine has been busy since boot: /proc/stat's first line less idle and iowait. */
+function machineBusySeconds(): number {
+  const [, ...ticks] = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = ticks;
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
+/** Starts counting the machine's busy CPU seconds; the returned function says how many since. */
+export function machineCpuMeter(): () => number {
+  const before = machineBusySeconds();
+  return () => machineBusySeconds() - before;
 }
 
 /** Starts counting the S3 server's CPU seconds; the returned function says how many it spent since. */

@@ -16,6 +16,9 @@ const w2: WorkloadResult = {
   B2s_vs_B2: 1.828,
   backup_vs_B2s: 0.94,
   B2s_s3_server_cpu_s: 3.39,
+  B2_machine_cpu_s: 10.1,
+  cpu_floor_s: 6.75,
+  cpu_floor_vs_B2: 1.055,
   backup_file_s: 7.2,
   backup_file_vs_B2: 1.125,
   agent_cpu_s: 3.16,
@@ -52,11 +55,13 @@ describe('renderMarkdown', () => {
     const r = result();
     const md = renderMarkdown(r, '');
     expect(md).toContain(
-      '| W2 | backup to S3 / B2 (the engine adds nothing) | 1.719 | 1.05 | **no** |',
+      '| W2 | backup to S3 / B2 (the engine adds nothing) | 1.719 | 1.05 | **no** | ≥ 1.055 |',
     );
     expect(md).toContain(
-      '| W2 | artifact bytes / B1 bytes | 0.388 | 0.6 | yes |',
+      '| W2 | artifact bytes / B1 bytes | 0.388 | 0.6 | yes |  |',
     );
+    // the floor that the machine sets, beside what it is made of
+    expect(md).toContain('| W2 | 6.4 | 10.1 | 3.39 | 6.75 | 1.055 |');
     expect(md).toContain(
       '| W2 | 11.7 | 1.828 | 0.94 | 7.2 | 1.125 | 3.16 | 3.23 | 3.39 |',
     );

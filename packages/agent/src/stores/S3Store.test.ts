@@ -129,6 +129,55 @@ describe('S3Store against the testbed S3 server', () => {
     }
   });
 
+  it('sends no optional CRC32 checksums to an S3-compatible endpoint unless asked to', async () => {
+    const proxy = await startRecordingProxy(testbed.s3!.endpoint);
+    const checksumHeaders = (from: number) =>
+      proxy.requests
+        .slice(from)
+        .filter(r => r.method === 'PUT')
+        .map(r => Object.keys(r.headers).filter(h => /checksum/.test(h)));
+    const upload = async (extraEnv: Record<string, string>) => {
+      const from = proxy.requests.length;
+      const store = new S3Store(
+        `s3://${testbed.s3!.bucket}/t-${randomUUID()}`,
+        {
+          env: { ...env, AWS_ENDPOINT_URL_S3: proxy.url, ...extraEnv },
+          partSize: 5 * 1024 * 1024,
+        },
+      );
+      const writer = await store.openWriter('c.dump');
+      await pipeline(
+        Readable.from([randomBytes(6 * 1024 * 1024)]),
+        writer.stream,
+      );
+      await writer.commit();
+      await store.putSmall('c.manifest.json', '{}');
+      return checksumHeaders(from);
+    };
+    try {
+      // two parts and the manifest, none with a checksum header (R2 and older MinIO reject them)
+      expect(await upload({})).toEqual([[], [], []]);
+      // the SDK's own variable turns them back on, for servers that check them
+      const asked = await upload({
+        AWS_REQUEST_CHECKSUM_CALCULATION: 'when_supported',
+      });
+      expect(asked).toHaveLength(3);
+      for (const headers of asked) {
+        expect(headers).toContain('x-amz-checksum-crc32');
+      }
+      expect(
+        () =>
+          new S3Store(`s3://${testbed.s3!.bucket}/p`, {
+            env: { ...env, AWS_REQUEST_CHECKSUM_CALCULATION: 'crc' },
+          }),
+      ).toThrow(
+        'AWS_REQUEST_CHECKSUM_CALCULATION="crc" is not one of WHEN_SUPPORTED, WHEN_REQUIRED',
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('names the missing bucket', async () => {
     const store = new S3Store(`s3://no-such-bucket-${Date.now()}/p`, { env });
     await expect(store.check()).rejects.toThrow(

@@ -80,6 +80,65 @@ export function s3Error(
   return new AgentError('storage', `cannot ${action} ${target}: ${reason}`);
 }
 
+const CHECKSUM_POLICIES = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'] as const;
+
+function checksumPolicy(
+  name: string,
+  value: string | undefined,
+  endpoint: string | undefined,
+) {
+  if (value === undefined || value === '') {
+    // S3-compatible servers (Cloudflare R2, older MinIO, Ceph...) reject the CRC32 headers the SDK
+    // sends by default since 3.729 (aws-sdk-js-v3#6810). Nothing is lost: every part is still covered
+    // by the SigV4 payload sha256, and the whole dump by the manifest's sha256, which verify checks.
+    return endpoint ? 'WHEN_REQUIRED' : undefined;
+  }
+  const policy = value.toUpperCase();
+  if (!(CHECKSUM_POLICIES as readonly string[]).includes(policy)) {
+    throw new AgentError(
+      'usage',
+      `${name}="${value}" is not one of ${CHECKSUM_POLICIES.join(', ')}`,
+    );
+  }
+  return policy as (typeof CHECKSUM_POLICIES)[number];
+}
+
+/**
+ * The S3 client the agent uses, from the AWS environment variables in `env`. An endpoint
+ * (AWS_ENDPOINT_URL_S3) means an S3-compatible server: path-style addressing and no optional checksums,
+ * unless AWS_S3_FORCE_PATH_STYLE or AWS_REQUEST_CHECKSUM_CALCULATION/AWS_RESPONSE_CHECKSUM_VALIDATION say otherwise.
+ */
+export function createS3Client(env: NodeJS.ProcessEnv): S3Client {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
+  return new S3Client({
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    endpoint,
+    // explicit keys when given; otherwise the SDK's default chain (instance roles, web identity, ...)
+    credentials:
+      env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            sessionToken: env.AWS_SESSION_TOKEN,
+          }
+        : undefined,
+    // custom endpoints are mostly addressed by IP or a host without bucket subdomains
+    forcePathStyle: env.AWS_S3_FORCE_PATH_STYLE
+      ? env.AWS_S3_FORCE_PATH_STYLE === '1'
+      : Boolean(endpoint),
+    requestChecksumCalculation: checksumPolicy(
+      'AWS_REQUEST_CHECKSUM_CALCULATION',
+      env.AWS_REQUEST_CHECKSUM_CALCULATION,
+      endpoint,
+    ),
+    responseChecksumValidation: checksumPolicy(
+      'AWS_RESPONSE_CHECKSUM_VALIDATION',
+      env.AWS_RESPONSE_CHECKSUM_VALIDATION,
+      endpoint,
+    ),
+  });
+}
+
 /** Artifacts in an S3 bucket (any S3-compatible endpoint), streamed by multipart upload. */
 export class S3Store implements ArtifactStore {
   readonly kind = 's3' as const;
@@ -102,24 +161,7 @@ export class S3Store implements ArtifactStore {
       );
     }
     const env = options.env ?? process.env;
-    const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
-    this.client = new S3Client({
-      region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-      endpoint,
-      // custom endpoints are mostly addressed by IP or a host without bucket subdomains
-      // explicit keys when given; otherwise the SDK's default chain (instance roles, web identity, ...)
-      credentials:
-        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-          ? {
-              accessKeyId: env.AWS_ACCESS_KEY_ID,
-              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-              sessionToken: env.AWS_SESSION_TOKEN,
-            }
-          : undefined,
-      forcePathStyle: env.AWS_S3_FORCE_PATH_STYLE
-        ? env.AWS_S3_FORCE_PATH_STYLE === '1'
-        : Boolean(endpoint),
-    });
+    this.client = createS3Client(env);
     this.partSize = options.partSize;
     this.sse = env.BACKLOT_S3_SSE as ServerSideEncryption | undefined;
     this.kmsKeyId = env.BACKLOT_S3_SSE_KMS_KEY_ID;

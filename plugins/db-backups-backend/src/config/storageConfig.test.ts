@@ -21,6 +21,7 @@ describe('readStorageConfig', () => {
         region: 'eu-central-1',
         endpoint: 'http://minio:9000',
         forcePathStyle: false,
+        checksums: 'WHEN_SUPPORTED',
         serverSideEncryption: 'aws:kms',
         kmsKeyId: 'alias/backups',
         credentials: { accessKeyId: 'AKIA1', secretAccessKey: 's3cr3t/+' },
@@ -33,6 +34,8 @@ describe('readStorageConfig', () => {
         AWS_REGION: 'eu-central-1',
         AWS_ENDPOINT_URL_S3: 'http://minio:9000',
         AWS_S3_FORCE_PATH_STYLE: '0',
+        AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_SUPPORTED',
+        AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_SUPPORTED',
         BACKLOT_S3_SSE: 'aws:kms',
         BACKLOT_S3_SSE_KMS_KEY_ID: 'alias/backups',
         AWS_ACCESS_KEY_ID: 'AKIA1',
@@ -65,6 +68,10 @@ describe('readStorageConfig', () => {
         s3: { bucket: 'ok-bucket', serverSideEncryption: 'rot13' },
       },
       /serverSideEncryption "rot13" is not one of AES256, aws:kms/,
+    ],
+    [
+      { type: 's3', s3: { bucket: 'ok-bucket', checksums: 'crc64' } },
+      /checksums "crc64" is not one of WHEN_SUPPORTED, WHEN_REQUIRED/,
     ],
     [
       { type: 's3', s3: { bucket: 'ok-bucket', kmsKeyId: 'k' } },

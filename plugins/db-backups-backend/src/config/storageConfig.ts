@@ -31,6 +31,7 @@ const AWS_CREDENTIAL_ENV = [
 ];
 
 const SSE_VALUES = ['AES256', 'aws:kms'];
+const CHECKSUM_VALUES = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'];
 
 function s3Storage(s3: Config): StorageConfig {
   const bucket = s3.getString('bucket');
@@ -51,6 +52,19 @@ function s3Storage(s3: Config): StorageConfig {
   const forcePathStyle = s3.getOptionalBoolean('forcePathStyle');
   if (forcePathStyle !== undefined)
     env.AWS_S3_FORCE_PATH_STYLE = forcePathStyle ? '1' : '0';
+  const checksums = s3.getOptionalString('checksums');
+  if (checksums !== undefined) {
+    if (!CHECKSUM_VALUES.includes(checksums)) {
+      throw new Error(
+        `dbBackups.storage.s3.checksums "${checksums}" is not one of ${CHECKSUM_VALUES.join(
+          ', ',
+        )}`,
+      );
+    }
+    // the AWS SDK's own variables, read by the agent's S3 client
+    env.AWS_REQUEST_CHECKSUM_CALCULATION = checksums;
+    env.AWS_RESPONSE_CHECKSUM_VALIDATION = checksums;
+  }
   const sse = s3.getOptionalString('serverSideEncryption');
   if (sse !== undefined) {
     if (!SSE_VALUES.includes(sse)) {

@@ -33,6 +33,18 @@ const AWS_CREDENTIAL_ENV = [
 const SSE_VALUES = ['AES256', 'aws:kms'];
 const CHECKSUM_VALUES = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'];
 
+function optionalOneOf(s3: Config, key: string, values: string[]) {
+  const value = s3.getOptionalString(key);
+  if (value !== undefined && !values.includes(value)) {
+    throw new Error(
+      `dbBackups.storage.s3.${key} "${value}" is not one of ${values.join(
+        ', ',
+      )}`,
+    );
+  }
+  return value;
+}
+
 function s3Storage(s3: Config): StorageConfig {
   const bucket = s3.getString('bucket');
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
@@ -52,30 +64,14 @@ function s3Storage(s3: Config): StorageConfig {
   const forcePathStyle = s3.getOptionalBoolean('forcePathStyle');
   if (forcePathStyle !== undefined)
     env.AWS_S3_FORCE_PATH_STYLE = forcePathStyle ? '1' : '0';
-  const checksums = s3.getOptionalString('checksums');
-  if (checksums !== undefined) {
-    if (!CHECKSUM_VALUES.includes(checksums)) {
-      throw new Error(
-        `dbBackups.storage.s3.checksums "${checksums}" is not one of ${CHECKSUM_VALUES.join(
-          ', ',
-        )}`,
-      );
-    }
+  const checksums = optionalOneOf(s3, 'checksums', CHECKSUM_VALUES);
+  if (checksums) {
     // the AWS SDK's own variables, read by the agent's S3 client
     env.AWS_REQUEST_CHECKSUM_CALCULATION = checksums;
     env.AWS_RESPONSE_CHECKSUM_VALIDATION = checksums;
   }
-  const sse = s3.getOptionalString('serverSideEncryption');
-  if (sse !== undefined) {
-    if (!SSE_VALUES.includes(sse)) {
-      throw new Error(
-        `dbBackups.storage.s3.serverSideEncryption "${sse}" is not one of ${SSE_VALUES.join(
-          ', ',
-        )}`,
-      );
-    }
-    env.BACKLOT_S3_SSE = sse;
-  }
+  const sse = optionalOneOf(s3, 'serverSideEncryption', SSE_VALUES);
+  if (sse) env.BACKLOT_S3_SSE = sse;
   const kmsKeyId = s3.getOptionalString('kmsKeyId');
   if (kmsKeyId) {
     if (sse !== 'aws:kms') {

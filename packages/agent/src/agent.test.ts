@@ -349,11 +349,31 @@ describe('backlot-agent dump', () => {
         BACKLOT_PG_BIN_DIRS: testbed.pgBin['15'],
       },
     );
-    console.log('after', run);
     expect(run.code).toBe(EXIT_CODES.noClient);
     expect(run.result.error.message).toMatch(
       /no pg_dump for PostgreSQL 17 .*install postgresql-client-17/,
     );
+  });
+
+  it('reports the first of several failures in a fixed order: connection, pg client, storage', async () => {
+    // the three are checked at once; which one fails first in time must not change the answer
+    const notAFolder = path.join(tmp(), 'file');
+    fs.writeFileSync(notAFolder, 'not a folder');
+    const storageOnly = await runAgent(
+      dumpArgs(notAFolder),
+      libpq(15, 'backlot_agent_it'),
+    );
+    expect(storageOnly.code).toBe(EXIT_CODES.storage);
+    const refused = await runAgent(dumpArgs(notAFolder), {
+      ...libpq(15, 'backlot_agent_it'),
+      PGPORT: '1',
+    });
+    expect(refused.code).toBe(EXIT_CODES.connection);
+    const noClient = await runAgent(dumpArgs(notAFolder), {
+      ...libpq(17, 'backlot_agent_it'),
+      BACKLOT_PG_BIN_DIRS: testbed.pgBin['15'],
+    });
+    expect(noClient.code).toBe(EXIT_CODES.noClient);
   });
 
   it('exits 5 when a file stands where the folder should be', async () => {

@@ -165,15 +165,20 @@ export async function readServerInfo(
 ): Promise<ServerInfo> {
   const client = await connect(env, database);
   try {
-    const { rows } = await client.query(
-      "select current_setting('server_version_num') as num, current_setting('server_version') as version",
-    );
-    const num = Number(rows[0].num);
-    return {
-      version: String(rows[0].version).split(' ')[0],
-      major: Math.floor(num / 10000),
-    };
+    return await serverInfoOf(client);
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** The version of the server `client` is connected to. */
+export async function serverInfoOf(client: Client): Promise<ServerInfo> {
+  const { rows } = await client.query(
+    "select current_setting('server_version_num') as num, current_setting('server_version') as version",
+  );
+  const num = Number(rows[0].num);
+  return {
+    version: String(rows[0].version).split(' ')[0],
+    major: Math.floor(num / 10000),
+  };
 }

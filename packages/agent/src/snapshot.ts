@@ -1,20 +1,31 @@
 import { Client } from 'pg';
-import { connect } from './connection';
+import { connect, serverInfoOf, ServerInfo } from './connection';
 
 /**
  * A repeatable-read transaction whose snapshot pg_dump shares (`--snapshot`), so the row counts
  * recorded in the manifest describe exactly the data in the dump.
  */
 export class DumpSnapshot {
-  private constructor(private readonly client: Client, readonly id: string) {}
+  private constructor(
+    private readonly client: Client,
+    readonly id: string,
+    /** the server's version, read on the same connection */
+    readonly server: ServerInfo,
+  ) {}
 
   static async open(): Promise<DumpSnapshot> {
     const client = await connect();
-    await client.query(
-      'begin transaction isolation level repeatable read, read only',
-    );
-    const { rows } = await client.query('select pg_export_snapshot() as id');
-    return new DumpSnapshot(client, rows[0].id);
+    try {
+      const server = await serverInfoOf(client);
+      await client.query(
+        'begin transaction isolation level repeatable read, read only',
+      );
+      const { rows } = await client.query('select pg_export_snapshot() as id');
+      return new DumpSnapshot(client, rows[0].id, server);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
   }
 
   /** How many user tables there are, and how big the database is, for progress. */

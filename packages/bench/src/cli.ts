@@ -88,6 +88,8 @@ async function main(opts: {
       AWS_SECRET_ACCESS_KEY: t.secretAccessKey,
       BACKLOT_PG_BIN_DIRS: bin.dir,
       BACKLOT_PG_SYSTEM_BINS: '0',
+      // what the bin turns on before it loads the bundle (module.enableCompileCache's default folder)
+      NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'node-compile-cache'),
     },
     // the bundle `yarn bench` has just built, not the bin: the bin falls back to tsx as soon as a
     // source file is newer, which would change what is measured half-way through a run

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { readServerInfo } from '../connection';
 import { resolveLibpqEnv, useLibpqEnv } from '../libpq';
 import { DumpSnapshot } from '../snapshot';
 import { DumpProgress } from '../progress';
@@ -79,6 +78,11 @@ function expectedDumpBytes(databaseBytes: number, compression: Compression) {
   return databaseBytes * (compression.method === 'none' ? 10 : 2);
 }
 
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
 /**
  * Dumps the database of the libpq environment with the pg_dump of its major into the store.
  * The manifest is written last: no manifest, no backup. Any failure removes what was written.
@@ -117,9 +121,17 @@ export async function dump(
     const dumpKey = `${base}.dump`;
     const manifestKey = `${base}.manifest.json`;
     const globalsKey = `${base}.globals.sql`;
-    const server = await readServerInfo();
+    // Independent start-up steps, at once; a failure is reported in this order, whichever came first.
+    const [snapshotOpened, clientsFound, storeChecked] =
+      await Promise.allSettled([
+        DumpSnapshot.open(),
+        findClients(),
+        store.check(),
+      ]);
+    snapshot = settled(snapshotOpened);
+    const server = snapshot.server;
     versions.serverVersion = server.version;
-    const client = chooseClient(await findClients(), server);
+    const client = chooseClient(settled(clientsFound), server);
     versions = { serverVersion: server.version, pgDumpVersion: client.version };
     const pgDump = path.join(client.dir, 'pg_dump');
     const compression = requested ?? defaultCompression(client.major);
@@ -134,9 +146,7 @@ export async function dump(
       pgDumpVersion: client.version,
       pgDumpPath: pgDump,
     });
-
-    await store.check();
-    snapshot = await DumpSnapshot.open();
+    settled(storeChecked);
     const sizes = await snapshot.sizes();
     progress = new DumpProgress(reporter, sizes);
     let tables: Record<string, number>;

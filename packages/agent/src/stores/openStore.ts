@@ -1,12 +1,15 @@
 import { AgentError } from '../errors';
 import { ArtifactStore } from './ArtifactStore';
 import { FilesystemStore } from './FilesystemStore';
-import { S3Store } from './S3Store';
 
 /** The store behind a --to URL. */
 export function openStore(url: string): ArtifactStore {
   if (url.startsWith('file://')) return new FilesystemStore(url);
-  if (url.startsWith('s3://')) return new S3Store(url);
+  if (url.startsWith('s3://')) {
+    // the AWS SDK is half of the agent's start-up time: only S3 runs pay for it
+    const { S3Store } = require('./S3Store') as typeof import('./S3Store');
+    return new S3Store(url);
+  }
   throw new AgentError(
     'usage',
     `"${url}" is not a storage URL: use file:///path/prefix or s3://bucket/prefix`,

@@ -1,10 +1,14 @@
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { partSizeFor, UPLOAD_QUEUE_SIZE } from '@backlot/agent';
+import {
+  MultipartUploadStream,
+  partSizeFor,
+  PARTS_IN_MEMORY,
+} from '@backlot/agent';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 
 /** Everything a measurement needs to reach the server, the pg clients, S3 and the agent. */
@@ -167,8 +171,8 @@ export async function pgDumpToFile(
 }
 
 /**
- * B2s, the floor of any backup into this S3 server: B2's `pg_dump` piped straight into a lib-storage
- * `Upload` with the agent's part size and queue, in this process. No hash, no row counts, no roles, no
+ * B2s, the floor of any backup into this S3 server: B2's `pg_dump` piped straight into the agent's
+ * multipart upload with its part size and buffers, in this process. No hash, no row counts, no roles, no
  * manifest: what storing the dump in S3 costs on this machine, before the engine adds anything.
  */
 export async function pgDumpToS3(
@@ -194,15 +198,14 @@ export async function pgDumpToS3(
     child.on('error', reject);
     child.on('close', resolve);
   });
-  const upload = new Upload({
-    client: target.s3.client,
-    params: { Bucket: target.s3.bucket, Key: key, Body: child.stdout! },
-    partSize: partSizeFor(databaseBytes),
-    queueSize: UPLOAD_QUEUE_SIZE,
-    leavePartsOnError: false,
-  });
+  const upload = new MultipartUploadStream(
+    target.s3.client,
+    { Bucket: target.s3.bucket, Key: key },
+    partSizeFor(databaseBytes),
+    PARTS_IN_MEMORY,
+  );
   try {
-    const [code] = await Promise.all([exited, upload.done()]);
+    const [code] = await Promise.all([exited, pipeline(child.stdout!, upload)]);
     if (code !== 0) throw new Error(`pg_dump exited ${code}: ${stderr.trim()}`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return { seconds, s3ServerCpuSeconds: s3Cpu() };

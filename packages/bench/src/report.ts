@@ -131,8 +131,8 @@ export function renderMarkdown(result: BenchResult, previous: string): string {
   }
   lines.push(
     '',
-    "Where the time goes. **B2s**: B2's `pg_dump` piped straight into a lib-storage `Upload` to the same " +
-      "S3 server (the agent's part size and queue; no hash, row counts, roles or manifest): the floor of any " +
+    "Where the time goes. **B2s**: B2's `pg_dump` piped straight into the agent's multipart upload to the same " +
+      "S3 server (its part size and buffers; no hash, row counts, roles or manifest): the floor of any " +
       'backup into this S3 server. **backup to folder**: the same backup into a local folder, the engine ' +
       'without S3. CPU seconds of the agent and of the S3 server (fauxqs, on this machine) during the backup.',
     '',

@@ -102,7 +102,7 @@ describe('S3Store against the testbed S3 server', () => {
       while (!proxy.requests.some(r => /[?&]partNumber=1/.test(r.url)))
         await new Promise(r => setTimeout(r, 10));
       await writer.abort();
-      // aborted by the time abort() returns (lib-storage's own abort comes only after the parts in flight)
+      // aborted by the time abort() returns
       const uploadId = /[?&]uploadId=([^&]+)/.exec(
         proxy.requests.find(r => /[?&]partNumber=1/.test(r.url))!.url,
       )![1];

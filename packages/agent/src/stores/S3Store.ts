@@ -1,5 +1,4 @@
 import {
-  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -7,23 +6,23 @@ import {
   S3Client,
   ServerSideEncryption,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { PassThrough, Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { AgentError } from '../errors';
 import { ArtifactStore, ArtifactWriter } from './ArtifactStore';
+import { MultipartUploadStream } from './multipartUpload';
 
 const MiB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MiB; // S3's minimum
 /** S3's limits: 10,000 parts of at most 5 GiB. Leave headroom below the part count. */
 const MAX_PARTS = 9_000;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
-/** Parts in flight at once: bounded memory (each is held until S3 answers). */
-export const UPLOAD_QUEUE_SIZE = 2;
+/** Part buffers per upload: one gathering while two are on their way (or three on their way). */
+export const PARTS_IN_MEMORY = 3;
 
 /**
- * The part size for an upload of at most `expectedBytes`: small parts keep memory low (the upload
- * holds about three parts), large enough ones keep a big dump under S3's 10,000-part limit.
+ * The part size for an upload of at most `expectedBytes`: small parts keep memory low (an upload
+ * holds PARTS_IN_MEMORY of them), large enough ones keep a big dump under S3's 10,000-part limit.
  */
 export function partSizeFor(expectedBytes = 0): number {
   const needed = Math.ceil(expectedBytes / MAX_PARTS / MiB) * MiB;
@@ -197,63 +196,33 @@ export class S3Store implements ArtifactStore {
     relativeKey: string,
     options: { expectedBytes?: number } = {},
   ): Promise<ArtifactWriter> {
-    const key = this.keyOf(relativeKey);
-    const body = new PassThrough();
-    const upload = new Upload({
-      client: this.client,
-      params: {
+    const upload = new MultipartUploadStream(
+      this.client,
+      {
         Bucket: this.bucket,
-        Key: key,
-        Body: body,
+        Key: this.keyOf(relativeKey),
         ...this.encryption(),
       },
-      partSize: this.partSize ?? partSizeFor(options.expectedBytes),
-      queueSize: UPLOAD_QUEUE_SIZE,
-      leavePartsOnError: false,
-    });
-    const done = upload.done();
-    const uploadFailure = done.then(
-      () => undefined,
-      error =>
-        s3Error('upload', this.locationOf(relativeKey), this.bucket, error),
+      this.partSize ?? partSizeFor(options.expectedBytes),
+      PARTS_IN_MEMORY,
     );
-    // A failed upload stops reading; destroying the stream makes the writer see it instead of waiting forever.
-    uploadFailure.then(error => error && body.destroy(error));
+    const reason = (error: unknown) =>
+      s3Error('upload', this.locationOf(relativeKey), this.bucket, error);
     return {
-      stream: body,
+      stream: upload,
       chunkBytes: 0, // the upload gathers its parts
+      // the object is complete once the stream has finished: the pipeline writing it has waited for that
       commit: async () => {
-        try {
-          await done;
-        } catch (error) {
-          throw s3Error(
-            'upload',
-            this.locationOf(relativeKey),
-            this.bucket,
-            error,
-          );
-        }
+        await finished(upload).catch(error => {
+          throw reason(upload.failure ?? error);
+        });
       },
-      // a failed stream ends the upload too, so this settles; the timeout guards against a hung endpoint
-      failure: () =>
-        Promise.race([uploadFailure, sleep(10_000, undefined, { ref: false })]),
+      failure: async () =>
+        upload.failure || upload.errored
+          ? reason(upload.failure ?? upload.errored)
+          : undefined,
       abort: async () => {
-        body.destroy();
-        await upload.abort().catch(() => {});
-        await done.catch(() => {});
-        // done() settles as soon as abort() is called, before lib-storage gets to its own
-        // AbortMultipartUpload (which waits for parts in flight): abort the upload here, or it lingers
-        if (upload.uploadId) {
-          await this.client
-            .send(
-              new AbortMultipartUploadCommand({
-                Bucket: this.bucket,
-                Key: key,
-                UploadId: upload.uploadId,
-              }),
-            )
-            .catch(() => {});
-        }
+        await upload.abort();
         await this.remove(relativeKey).catch(() => {});
       },
     };

@@ -218,9 +218,7 @@ export class S3Store implements ArtifactStore {
         });
       },
       failure: async () =>
-        upload.failure || upload.errored
-          ? reason(upload.failure ?? upload.errored)
-          : undefined,
+        upload.failure ? reason(upload.failure) : undefined,
       abort: async () => {
         await upload.abort();
         await this.remove(relativeKey).catch(() => {});

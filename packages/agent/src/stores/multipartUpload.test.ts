@@ -103,15 +103,21 @@ describe('MultipartUploadStream against the testbed S3 server', () => {
     }
   });
 
-  it('fails the stream with what S3 answered, and keeps it', async () => {
+  it('fails the stream with what S3 answered, and keeps it, even once every buffer is lost', async () => {
     const upload = new MultipartUploadStream(
       clientFor(testbed.s3!.endpoint),
       { Bucket: `no-such-bucket-${Date.now()}`, Key: 'k' },
       5 * MiB,
       2,
     );
+    // two parts fail while the dump is slow to give more; the third must not wait for a buffer forever
+    async function* slowDump() {
+      yield randomBytes(10 * MiB);
+      await new Promise(resolve => setTimeout(resolve, 500));
+      yield randomBytes(6 * MiB);
+    }
     await expect(
-      pipeline(Readable.from([randomBytes(11 * MiB)]), upload),
+      pipeline(Readable.from(slowDump()), upload),
     ).rejects.toMatchObject({ name: 'NoSuchBucket' });
     expect(upload.failure).toMatchObject({ name: 'NoSuchBucket' });
   });

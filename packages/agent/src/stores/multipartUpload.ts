@@ -28,7 +28,8 @@ export type ObjectParams = Pick<
  * late, and costs more CPU: docs/benchmarks.md). A full part is sent at once; writing waits while
  * every buffer is on its way.
  *
- * The stream fails with the SDK's error as S3 gave it; `failure` keeps the first one.
+ * The stream fails with the SDK's error as S3 gave it; `failure` keeps the first one, so that a
+ * caller can tell S3's failures from those of the stream written into it.
  */
 export class MultipartUploadStream extends Writable {
   private readonly free: Buffer[] = [];
@@ -39,7 +40,7 @@ export class MultipartUploadStream extends Writable {
   private readonly parts: CompletedPart[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private uploadId?: Promise<string>;
-  /** the first error S3 (or the connection to it) answered */
+  /** the first error of the upload itself: S3's answer, the connection to it, or the part limit */
   failure?: unknown;
 
   constructor(
@@ -99,14 +100,17 @@ export class MultipartUploadStream extends Writable {
   }
 
   private async freeBuffer(): Promise<Buffer> {
-    while (!this.free.length && this.allocated >= this.buffers) {
-      await Promise.race(this.inFlight);
+    for (;;) {
+      // first: a failed part never gives its buffer back, so waiting could be forever
       this.throwIfFailed();
+      if (this.free.length) return this.free.pop()!;
+      if (this.allocated < this.buffers) {
+        this.allocated++;
+        return Buffer.allocUnsafe(this.partSize);
+      }
+      // every buffer is on its way: wait for one to come back
+      await Promise.race(this.inFlight);
     }
-    this.throwIfFailed();
-    if (this.free.length) return this.free.pop()!;
-    this.allocated++;
-    return Buffer.allocUnsafe(this.partSize);
   }
 
   private sendPart() {
@@ -117,7 +121,10 @@ export class MultipartUploadStream extends Writable {
     const partNumber = ++this.partsSent;
     if (partNumber > MAX_PARTS) {
       // s3Error turns this into what to do
-      throw new Error(`Exceeded ${MAX_PARTS} parts in multipart upload`);
+      this.failure ??= new Error(
+        `Exceeded ${MAX_PARTS} parts in multipart upload`,
+      );
+      throw this.failure;
     }
     const sent: Promise<void> = this.uploadPart(partNumber, body)
       .then(
@@ -150,6 +157,15 @@ export class MultipartUploadStream extends Writable {
   }
 
   private async finish() {
+    try {
+      await this.complete();
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
+    }
+  }
+
+  private async complete() {
     if (this.partsSent === 0) {
       // all of it fits in one part: no multipart upload needed
       await this.client.send(

@@ -9,6 +9,7 @@ import { AgentError, EXIT_CODES, toAgentError } from './errors';
 import { interruptSignal, interruption } from './interrupt';
 import { createReporter, Reporter } from './events';
 import { version } from '../package.json';
+import type { ErrorSummary } from './restoreErrors';
 
 /**
  * Runs a restore or verify: exactly one result event, a human line on stderr, and the exit code
@@ -27,13 +28,14 @@ async function runArtifactCommand(
       server: { version: string };
       pgDump: { version: string };
     };
+    outcome?: { allowedErrors?: ErrorSummary };
   }>,
 ) {
   const reporter = createReporter({ events });
   const base = { type: 'result' as const, location: from, key: null };
   const signal = interruptSignal();
   try {
-    const { manifest } = await work(reporter, signal);
+    const { manifest, outcome } = await work(reporter, signal);
     reporter.event({
       ...base,
       status: 'succeeded',
@@ -43,6 +45,7 @@ async function runArtifactCommand(
       serverVersion: manifest.server.version,
       pgDumpVersion: manifest.pgDump.version,
       error: null,
+      errorsIgnored: outcome?.allowedErrors ?? null,
     });
     reporter.log('succeeded');
     process.exitCode = EXIT_CODES.ok;

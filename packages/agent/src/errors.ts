@@ -7,6 +7,8 @@ export const EXIT_CODES = {
   noClient: 4,
   storage: 5,
   verification: 6,
+  /** the target server lacks what the archive needs (an extension, a library, a compression method) */
+  incompatibleTarget: 7,
 } as const;
 
 export type AgentErrorCode =
@@ -19,6 +21,7 @@ export type AgentErrorCode =
   | 'interrupted'
   | 'verification'
   | 'restore'
+  | 'incompatible_target'
   | 'internal';
 
 const EXIT_FOR: Record<AgentErrorCode, number> = {
@@ -31,6 +34,7 @@ const EXIT_FOR: Record<AgentErrorCode, number> = {
   interrupted: EXIT_CODES.other,
   verification: EXIT_CODES.verification,
   restore: EXIT_CODES.other,
+  incompatible_target: EXIT_CODES.incompatibleTarget,
   internal: EXIT_CODES.other,
 };
 

@@ -1,3 +1,5 @@
+import type { ErrorSummary } from './restoreErrors';
+
 /** The NDJSON events `--events` prints on stdout, one per line. */
 export type AgentEvent =
   | {
@@ -26,6 +28,8 @@ export type AgentEvent =
       serverVersion: string | null;
       pgDumpVersion: string | null;
       error: null | { code: string; message: string };
+      /** restore --allow-errors: the pg_restore errors it went on past, by kind (null: none) */
+      errorsIgnored?: ErrorSummary | null;
       /** The agent's own peak resident memory (not pg_dump's), for sizing runners. */
       peakRssBytes?: number;
       /** The agent's own CPU time in seconds (pg_dump's not included). */

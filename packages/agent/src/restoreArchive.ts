@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AgentError } from './errors';
-import { killOnAbort } from './interrupt';
+import { lastLines, relayLine, startPgTool } from './pgTool';
+import { describeErrors, ErrorSummary, summarizeErrors } from './restoreErrors';
 import { Reporter } from './events';
 import { PgClient } from './pgClients';
 
@@ -40,7 +40,12 @@ export async function restoreArchive(options: {
   signal?: AbortSignal;
   /** pg_restore's "errors ignored on restore" is accepted (each error returned) instead of failing */
   allowErrors?: boolean;
-}): Promise<{ ignoredErrors: string[]; allowedErrors: string[] }> {
+}): Promise<{
+  /** known harmless errors (a newer pg_restore's settings), logged only */
+  ignoredErrors: string[];
+  /** with allowErrors: the errors pg_restore went on past */
+  allowedErrors?: ErrorSummary;
+}> {
   const pgRestore = path.join(options.client.dir, 'pg_restore');
   const args = ['--no-password', `--dbname=${options.database}`];
   if (!options.owners) args.push('--no-owner');
@@ -50,36 +55,27 @@ export async function restoreArchive(options: {
     if (options.jobs > 1) args.push(`--jobs=${options.jobs}`);
     args.push(archive.file);
   }
-  const child = spawn(pgRestore, args, {
+  const errors: string[] = [];
+  const tool = startPgTool(pgRestore, args, {
     env: options.env,
-    stdio: ['file' in archive ? 'ignore' : 'pipe', 'ignore', 'pipe'],
+    stdin: 'file' in archive ? 'ignore' : 'pipe',
+    stdout: 'ignore',
+    signal: options.signal,
+    onStderrLine: line => {
+      if (/error:|ERROR:/.test(line) && !/errors ignored on restore/.test(line))
+        errors.push(line);
+      if (line.trim()) options.reporter.log(relayLine('pg_restore', line));
+    },
   });
-  killOnAbort(child, options.signal);
   // pg_restore stops reading when it fails; its own message says more than the broken pipe.
   const fed =
     'stream' in archive
-      ? pipeline(archive.stream, archive.through, child.stdin!).catch(
+      ? pipeline(archive.stream, archive.through, tool.stdin!).catch(
           error => error as Error,
         )
       : Promise.resolve(undefined);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    stderr += chunk;
-    for (const line of chunk.split('\n').filter(Boolean))
-      options.reporter.log(`pg_restore: ${line}`);
-  });
-  const exit = await new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-  }>(resolve => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exit = await tool.exited;
   const feedError = await fed;
-  const errors = stderr
-    .split('\n')
-    .filter(
-      line =>
-        /error:|ERROR:/.test(line) && !/errors ignored on restore/.test(line),
-    );
   const harmful = errors.filter(line => !isHarmless(line, options.serverMajor));
   // exit 1 with its errors listed: pg_restore went on past them, which the caller may have allowed
   const allowed =
@@ -88,9 +84,9 @@ export async function restoreArchive(options: {
     !allowed &&
     (exit.signal || (exit.code !== 0 && (harmful.length || !errors.length)))
   ) {
-    const detail = (harmful.length ? harmful : stderr.trim().split('\n'))
-      .slice(-3)
-      .join(' | ');
+    const detail = harmful.length
+      ? describeErrors(summarizeErrors(harmful))
+      : lastLines(tool.stderrTail(), 3);
     let hint = '';
     if (harmful.some(line => /role ".*" does not exist/.test(line))) {
       hint =
@@ -113,6 +109,6 @@ export async function restoreArchive(options: {
   }
   return {
     ignoredErrors: errors.filter(line => isHarmless(line, options.serverMajor)),
-    allowedErrors: allowed ? harmful : [],
+    allowedErrors: allowed ? summarizeErrors(harmful) : undefined,
   };
 }

@@ -408,7 +408,7 @@ describe('backlot-agent restore and verify', () => {
     const sourceEnv = { ...process.env, ...env(16, 'backlot_rv_source') };
     const source = () =>
       tableHashes(dumpBin, ['--data-only', '--file=-'], sourceEnv);
-    expect(Object.keys(archive).sort()).toEqual([
+    expect(Object.keys(archive.hashes).sort()).toEqual([
       'public.plain',
       'sales."MixedCase"',
       'sales.docs',
@@ -557,10 +557,13 @@ describe('backlot-agent restore and verify', () => {
       expect(allowed.code).toBe(EXIT_CODES.ok);
       expect(allowed.stderr).toMatch(
         new RegExp(
-          `ignored an error \\(--allow-errors\\): .*role "${writer}" does not exist`,
+          `pg_restore: error: could not execute query: ERROR: +role "${writer}" does not exist`,
         ),
       );
-      expect(allowed.stderr).toContain('restored with 1 error(s) ignored');
+      expect(allowed.stderr).toMatch(
+        /restored with 1 error\(s\): 1 × role "…" does not exist \(first: .*\) ignored \(--allow-errors\)/,
+      );
+      expect(allowed.result.errorsIgnored.total).toBe(1);
 
       const restored = await agent(
         [

@@ -71,11 +71,19 @@ export async function countRows(
     // Rolling back to a savepoint releases the batch's locks at once: holding one per table until the
     // end would run a database with thousands of tables out of lock slots next to pg_dump's own.
     await client.query('savepoint backlot_count');
+    // Plain SQL only: counting through query_to_xml/xpath() needs a server built with libxml,
+    // which PostgreSQL's default build is not. The names come from format('%I.%I'), so they are
+    // quoted identifiers already.
+    const batch = names.slice(i, i + COUNT_BATCH);
     const { rows } = await client.query(
-      `select name, (xpath('/row/n/text()',
-         query_to_xml(format('select count(*) as n from %s', name), false, true, '')))[1]::text as n
-       from unnest($1::text[]) as name`,
-      [names.slice(i, i + COUNT_BATCH)],
+      batch
+        .map(
+          name =>
+            `select ${client.escapeLiteral(
+              name,
+            )} as name, count(*) as n from ${name}`,
+        )
+        .join('\nunion all '),
     );
     await client.query('rollback to savepoint backlot_count');
     for (const row of rows) counts[row.name] = Number(row.n);

@@ -16,6 +16,12 @@ import {
   tableHashes,
 } from '../tableHashes';
 import { localCheckedArchive } from '../archiveSource';
+import { readDatabaseProperties } from '../databaseProperties';
+import {
+  assertTargetCanTake,
+  missingOnServer,
+  readArchiveNeeds,
+} from '../restorePreflight';
 import { targetEnv } from './restore';
 
 const run = promisify(execFile);
@@ -45,18 +51,42 @@ async function checkScratchRestore(
       `the scratch server (${server.version}) is older than the dump's (${manifest.server.version})`,
     );
   }
+  const client = chooseRestoreClient(
+    await findClients(),
+    manifest.pgDump,
+    server,
+  );
+  const pgRestore = path.join(client.dir, 'pg_restore');
   const database = `backlot_verify_${randomBytes(6).toString('hex')}`;
   const admin = await connect(env);
-  await admin.query(`create database ${database}`);
+  try {
+    // a server that lacks what the archive needs says so; the backup is not called corrupt
+    assertTargetCanTake(
+      `the scratch server (PostgreSQL ${server.version})`,
+      await missingOnServer(
+        admin,
+        await readArchiveNeeds(pgRestore, { file }, signal),
+        server.major,
+      ),
+    );
+    // the source's encoding, so both sides' COPY text is in the same bytes; the locale does not
+    // change the data, and C exists on every server
+    const encoding =
+      (await readDatabaseProperties(pgRestore, { file }, signal))?.encoding ??
+      'UTF8';
+    await admin.query(
+      `create database ${database} template template0 encoding ${admin.escapeLiteral(
+        encoding,
+      )} locale 'C'`,
+    );
+  } catch (error) {
+    await admin.end().catch(() => {});
+    throw error;
+  }
   reporter.log(
     `restoring into the scratch database "${database}" (dropped afterwards)`,
   );
   try {
-    const client = chooseRestoreClient(
-      await findClients(),
-      manifest.pgDump,
-      server,
-    );
     const [archiveHashes] = await Promise.all([
       tableHashes(
         path.join(client.dir, 'pg_restore'),
@@ -83,12 +113,18 @@ async function checkScratchRestore(
       ['--data-only', '--no-password', '--file=-', `--dbname=${database}`],
       env,
       signal,
+      archiveHashes.columns,
     );
     const restored = await connect(env, database);
     let counts: Record<string, number>;
     try {
       await restored.query('begin read only'); // countRows releases locks through savepoints
-      counts = await countRows(restored);
+      counts = await countRows(restored).catch(error => {
+        throw new AgentError(
+          'verification',
+          `counting the rows restored into the scratch database "${database}" failed: ${error.message}`,
+        );
+      });
       await restored.query('commit');
     } finally {
       await restored.end().catch(() => {});
@@ -112,7 +148,7 @@ async function checkScratchRestore(
       `restored ${
         Object.keys(counts).length
       } tables into a scratch database; row counts match the manifest and the content of ${
-        Object.keys(archiveHashes).length
+        Object.keys(archiveHashes.hashes).length
       } tables matches the archive`,
     );
   } finally {

@@ -16,11 +16,12 @@ describe('exact restores', () => {
   });
 
   describe('restore --create carries the database its own properties', () => {
-    async function propsSource() {
+    // the testbed's servers default to UTF8 and locale C, so either differs from the default
+    async function propsSource(encoding = 'LATIN1', locale = 'C') {
       await tb.freshDatabase(
         16,
         'ex_props',
-        "template template0 encoding 'LATIN1' locale 'C'",
+        `template template0 encoding '${encoding}' locale '${locale}'`,
       );
       await tb.sql(
         16,
@@ -51,10 +52,14 @@ describe('exact restores', () => {
         )
       )[0];
 
-    it.each([16, 18])(
-      'into a differently named database on PostgreSQL %i: encoding, locale, settings, comment and ACL',
-      async target => {
-        const location = await propsSource();
+    it.each([
+      [16, 'LATIN1', 'C'],
+      [18, 'LATIN1', 'C'],
+      [18, 'UTF8', 'C.utf8'],
+    ])(
+      'into a differently named database on PostgreSQL %i: encoding (%s), locale (%s), settings, comment and ACL',
+      async (target, encoding, locale) => {
+        const location = await propsSource(encoding, locale);
         await tb.sql(
           target,
           'postgres',
@@ -74,9 +79,9 @@ describe('exact restores', () => {
         expect(restored.stderr).not.toContain('pg_restore: pg_restore:');
         expect(restored.code).toBe(EXIT_CODES.ok);
         expect(await describeDatabase(target, 'ex_props_r')).toEqual({
-          encoding: 'LATIN1',
-          datcollate: 'C',
-          datctype: 'C',
+          encoding,
+          datcollate: locale,
+          datctype: locale,
           comment: `orders db: café; it's "quoted"`,
           settings: ['search_path=app, public', 'work_mem=12MB'],
           public_connect: false,

@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Builds the PostgreSQL client programs (pg_dump, pg_dumpall, pg_restore, psql, libpq) of one major from
-# Debian's source package, because Debian 12 only ships the client of major 15 and the newer binary
-# packages need a newer glibc. The result is cached outside the checkout, keyed by the source version.
+# Builds PostgreSQL of one major from Debian's source package, cached outside the checkout, keyed by the
+# source version. Two recipes share the download:
 #
-# usage: build-pg-client.sh <major> <cache-dir>   prints the bin dir on stdout, logs on stderr
+#   client  the client programs (pg_dump, pg_dumpall, pg_restore, psql, libpq): Debian 12 only ships the client
+#           of major 15 and the newer binary packages need a newer glibc.
+#   server  the whole server (src/, not contrib) with PostgreSQL's default configure options, i.e. what users get
+#           from `./configure && make install`: no libxml (xpath() fails), no lz4, no openssl, only plpgsql. The
+#           testbed's other servers (embedded-postgres) all have libxml and contrib, so this is the only one that
+#           looks like a self-built server.
+#
+# usage: build-pg.sh client|server <major> <cache-dir>   prints the bin dir on stdout, logs on stderr
 set -euo pipefail
-major=$1
-cache=$2
-log() { echo "[pg-client $major] $*" >&2; }
+mode=$1
+major=$2
+cache=$3
+case "$mode" in
+  client | server) ;;
+  *) echo "usage: $0 client|server <major> <cache-dir>" >&2; exit 2 ;;
+esac
+log() { echo "[pg-$mode $major] $*" >&2; }
 
 # A build counts only once it has written .complete, so a killed build is never taken for a good one.
-existing=$(ls -d "$cache"/pg-client-"$major".*/.complete 2>/dev/null | sort -V | tail -n 1 || true)
+existing=$(ls -d "$cache"/pg-"$mode"-"$major".*/.complete 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -n "$existing" ]; then
   echo "$(dirname "$existing")/bin"
   exit 0
@@ -19,12 +30,16 @@ fi
 case "$major" in
   17) suite=trixie ;;
   18) suite=sid ;;
-  *) log "no recipe for major $major: use Debian's postgresql-client-$major or add a suite here"; exit 4 ;;
+  *) log "no recipe for major $major: use Debian's postgresql-$major or add a suite here"; exit 4 ;;
 esac
 
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+# perl: since PostgreSQL 17 the tarballs no longer carry the generated sources (distprep is gone), so bison,
+# flex and perl run during every build
+deps=(bison flex perl zlib1g-dev make gcc curl bzip2)
+[ "$mode" = client ] && deps+=(liblz4-dev libzstd-dev libssl-dev)
 need=()
-for pkg in bison flex liblz4-dev libzstd-dev zlib1g-dev libssl-dev make gcc curl bzip2; do
+for pkg in "${deps[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -62,21 +77,42 @@ for ((m = minor; m >= 0 && m > minor - 6; m--)); do
 done
 [ -n "$tarball" ] || { log "could not download the source of postgresql-$major from $mirror"; exit 1; }
 log "building $version from $tarball"
-dest="$cache/pg-client-$version"
+dest="$cache/pg-$mode-$version"
 rm -rf "$dest"
 mkdir src && tar -xjf src.tar.bz2 -C src --strip-components=1
 cd src
-log "configuring $version"
-./configure --prefix="$dest" --without-icu --without-readline --with-lz4 --with-zstd --with-openssl >"$work/configure.log" 2>&1 \
+if [ "$mode" = client ]; then
+  configure=(--without-icu --without-readline --with-lz4 --with-zstd --with-openssl)
+else
+  # PostgreSQL's defaults, minus the two libraries its configure turns on by itself: ICU (default since 16) and
+  # readline are not among the packages the project's machines are given (PG_BUILD_PACKAGES), so they are
+  # switched off rather than picked up by chance (this dev machine happens to have their headers; a fresh one
+  # does not). libxml, lz4, zstd and openssl are off unless asked for, whatever headers are installed.
+  configure=(--without-icu --without-readline)
+fi
+log "configuring $version: ${configure[*]}"
+./configure --prefix="$dest" "${configure[@]}" >"$work/configure.log" 2>&1 \
   || { tail -n 30 "$work/configure.log" >&2; exit 1; }
 jobs=$(nproc)
-log "building (about 2-3 minutes)"
-{
-  make -j"$jobs" -C src/backend generated-headers
-  make -j"$jobs" -C src/interfaces/libpq install
-  make -j"$jobs" -C src/bin/pg_dump install
-  make -j"$jobs" -C src/bin/psql install
-} >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; exit 1; }
+if [ "$mode" = client ]; then
+  log "building the client programs (about 2-3 minutes)"
+  {
+    make -j"$jobs" -C src/backend generated-headers
+    make -j"$jobs" -C src/interfaces/libpq install
+    make -j"$jobs" -C src/bin/pg_dump install
+    make -j"$jobs" -C src/bin/psql install
+  } >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; exit 1; }
+  "$dest/bin/pg_dump" --version >&2
+else
+  # The testbed copies the install into its state dir (the postgres OS user often cannot read the cache, e.g.
+  # under /root), so the programs find libpq next to themselves ($ORIGIN) rather than at the build's prefix.
+  # Makefile.linux single-quotes rpathdir, so the shell passes $ORIGIN through literally.
+  log "building the server (about 2 minutes)"
+  {
+    make -j"$jobs" rpathdir='$$ORIGIN/../lib'
+    make install rpathdir='$$ORIGIN/../lib'
+  } >"$work/build.log" 2>&1 || { tail -n 40 "$work/build.log" >&2; exit 1; }
+  "$dest/bin/postgres" --version >&2
+fi
 touch "$dest/.complete"
-"$dest/bin/pg_dump" --version >&2
 echo "$dest/bin"

@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_MAJORS } from './clients';
 import { SERVER_MAJORS, parseMajors } from './config';
+import { readPassword } from './password';
+import { isReady, probe } from './postgres';
 import { serveS3 } from './s3';
 import { testbedDown, testbedStatus, testbedUp } from './up';
 
@@ -39,12 +41,17 @@ program
     majors(CLIENT_MAJORS),
   )
   .option('--s3', 'also run the S3 server')
+  .option(
+    '--plain',
+    'also run the plain PostgreSQL 17 (self-built, default configure: no libxml, lz4, TLS, contrib); ~2 min to build the first time',
+  )
   .option('--seed <set>', "seed data: 'demo'")
   .action(
     async (opts: {
       pg?: number[];
       clients?: number[];
       s3?: boolean;
+      plain?: boolean;
       seed?: string;
     }) => {
       if (opts.seed !== undefined && opts.seed !== 'demo')
@@ -54,6 +61,7 @@ program
           pg: opts.pg,
           clients: opts.clients,
           s3: opts.s3,
+          plain: opts.plain,
           seed: opts.seed as 'demo',
         }),
       );
@@ -76,8 +84,17 @@ program
     majors(SERVER_MAJORS),
   )
   .option('--s3', 'also run the S3 server')
-  .action(async (opts: { pg?: number[]; s3?: boolean }) => {
-    const info = await testbedUp({ pg: opts.pg, s3: opts.s3 });
+  .option(
+    '--plain',
+    'also run the plain PostgreSQL 17 (exported anyway when it already runs)',
+  )
+  .action(async (opts: { pg?: number[]; s3?: boolean; plain?: boolean }) => {
+    const password = readPassword();
+    const plain =
+      !!opts.plain ||
+      (password !== undefined &&
+        isReady('plain', await probe('plain', password, 1000)));
+    const info = await testbedUp({ pg: opts.pg, s3: opts.s3, plain });
     const vars: Record<string, string> = { BACKSTAGE_TEST_DISABLE_DOCKER: '1' };
     for (const [major, url] of Object.entries(info.postgres)) {
       vars[`BACKSTAGE_TEST_DATABASE_POSTGRES${major}_CONNECTION_STRING`] = url;
@@ -85,6 +102,7 @@ program
     }
     for (const [major, dir] of Object.entries(info.pgBin))
       vars[`BACKLOT_TESTBED_PGBIN${major}`] = dir;
+    if (info.plain) vars.BACKLOT_TESTBED_PLAIN_URL = info.plain.url;
     if (info.s3) {
       vars.BACKLOT_TESTBED_S3_ENDPOINT = info.s3.endpoint;
       vars.BACKLOT_TESTBED_S3_BUCKET = info.s3.bucket;

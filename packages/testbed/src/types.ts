@@ -10,6 +10,20 @@ export interface TestbedS3 {
 
 import type { TestbedTls } from './tls';
 
+/**
+ * The self-built server: PostgreSQL 17 from Debian's source with PostgreSQL's default configure options, what a
+ * user who ran `./configure && make install` has. Unlike the embedded servers it has no libxml (`xpath()` fails),
+ * no lz4, no openssl (TLS off: connect with sslmode disable/allow/prefer) and no contrib extensions (plpgsql only).
+ */
+export interface TestbedPlainServer {
+  major: 17;
+  /** server_version, e.g. 17.11 */
+  version: string;
+  /** libpq URL of its `postgres` database, the password percent-encoded */
+  url: string;
+  port: number;
+}
+
 export interface TestbedInfo {
   /** server major -> libpq URL of its `postgres` database, the password percent-encoded */
   postgres: Record<string, string>;
@@ -20,10 +34,12 @@ export interface TestbedInfo {
   password: string;
   user: string;
   host: string;
-  /** server major -> port, and `s3` -> port when S3 runs */
+  /** server major -> port, `plain` -> port when the plain server runs, `s3` -> port when S3 runs */
   ports: Record<string, number>;
   /** the private CA, certificates and roles of the servers' TLS */
   tls: TestbedTls;
+  /** present when requested (`plain: true`) */
+  plain?: TestbedPlainServer;
   /** demo database name -> URL, present after seeding */
   demo?: Record<string, string>;
 }
@@ -32,6 +48,8 @@ export interface TestbedUpOptions {
   /** server majors to run (default: all of 14-18) */
   pg?: number[];
   s3?: boolean;
+  /** also run the plain (self-built, default-configured) PostgreSQL 17; built from source the first time (~2 min) */
+  plain?: boolean;
   seed?: 'demo';
   /** client majors to provide (default 15, 17, 18; [] for none) */
   clients?: number[];

@@ -5,6 +5,7 @@ import {
   DEFAULT_CLIENT_MAJORS,
   HOST,
   pgPort,
+  PLAIN_MAJOR,
   s3Port,
   SERVER_MAJORS,
   serverDir,
@@ -15,7 +16,13 @@ import { databaseUrl } from './databases';
 import { log } from './exec';
 import { withLock } from './lock';
 import { loadOrCreatePassword, readPassword } from './password';
-import { ensureServer, probe, ServerStatus, stopServer } from './postgres';
+import {
+  ensureServer,
+  isReady,
+  probe,
+  ServerStatus,
+  stopServer,
+} from './postgres';
 import { ensureS3, probeS3, s3Info, stopS3 } from './s3';
 import { DEMO_DATABASES, demoUrls, ensureDemoSeed, isDemoSeeded } from './seed';
 import { ensureCertificates, tlsInfo } from './tls';
@@ -42,6 +49,7 @@ interface Plan {
   pg: number[];
   clients: number[];
   s3: boolean;
+  plain: boolean;
   seed?: 'demo';
 }
 
@@ -59,6 +67,7 @@ function plan(opts: TestbedUpOptions): Plan {
       'client recipe',
     ),
     s3: !!opts.s3,
+    plain: !!opts.plain,
     seed: opts.seed,
   };
 }
@@ -67,6 +76,7 @@ function info(
   p: Plan,
   password: string,
   pgBin: Record<string, string>,
+  plain?: ServerStatus,
 ): TestbedInfo {
   const postgres: Record<string, string> = {};
   const ports: Record<string, number> = {};
@@ -87,6 +97,15 @@ function info(
     result.s3 = s3Info();
     ports.s3 = s3Port();
   }
+  if (p.plain) {
+    result.plain = {
+      major: PLAIN_MAJOR,
+      version: plain?.version ?? '',
+      url: databaseUrl('plain', 'postgres', password),
+      port: pgPort('plain'),
+    };
+    ports.plain = pgPort('plain');
+  }
   if (p.seed === 'demo') result.demo = demoUrls(password);
   return result;
 }
@@ -101,11 +120,15 @@ async function alreadyUp(p: Plan): Promise<TestbedInfo | undefined> {
     if (!bin) return undefined;
     pgBin[m] = bin;
   }
-  const probes = await Promise.all(p.pg.map(m => probe(m, password)));
-  if (!probes.every(s => s.answering && s.ssl)) return undefined;
+  const [probes, plain] = await Promise.all([
+    Promise.all(p.pg.map(m => probe(m, password))),
+    p.plain ? probe('plain', password) : undefined,
+  ]);
+  if (!probes.every((s, i) => isReady(p.pg[i], s))) return undefined;
+  if (plain && !isReady('plain', plain)) return undefined;
   if (p.s3 && !(await probeS3())) return undefined;
   if (p.seed === 'demo' && !(await isDemoSeeded())) return undefined;
-  return info(p, password, pgBin);
+  return info(p, password, pgBin, plain);
 }
 
 async function bringUp(p: Plan): Promise<TestbedInfo> {
@@ -119,6 +142,8 @@ async function bringUp(p: Plan): Promise<TestbedInfo> {
   const pgBin: Record<string, string> = {};
   try {
     for (const m of p.clients) pgBin[m] = await ensureClient(m);
+    // The plain server's first start builds it from source, on every core: after the client builds, not beside them.
+    if (p.plain) await ensureServer('plain', password);
   } finally {
     // Let the parallel work settle before reporting, so no start-up keeps running unobserved.
     await Promise.allSettled([servers, s3]);
@@ -126,8 +151,9 @@ async function bringUp(p: Plan): Promise<TestbedInfo> {
   await servers;
   await s3;
   if (p.seed === 'demo') await ensureDemoSeed();
+  const plain = p.plain ? await probe('plain', password) : undefined;
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return info(p, password, pgBin);
+  return info(p, password, pgBin, plain);
 }
 
 let inProcess: Promise<unknown> = Promise.resolve();
@@ -154,7 +180,7 @@ export async function testbedUp(
   return turn;
 }
 
-/** Stops every server and the S3 server; data stays (the next `up` is quick) unless `purge` is set. */
+/** Stops every server (the plain one too) and the S3 server; data stays (the next `up` is quick) unless `purge` is set. */
 export async function testbedDown(
   opts: { purge?: boolean } = {},
 ): Promise<void> {
@@ -162,10 +188,11 @@ export async function testbedDown(
     path.join(stateDir(), 'up.lock'),
     LOCK_TIMEOUT_MS,
     async () => {
-      await Promise.all([...SERVER_MAJORS.map(m => stopServer(m)), stopS3()]);
+      const servers = [...SERVER_MAJORS, 'plain' as const];
+      await Promise.all([...servers.map(m => stopServer(m)), stopS3()]);
       if (opts.purge) {
         log(`removing ${stateDir()}`);
-        for (const m of SERVER_MAJORS)
+        for (const m of servers)
           fs.rmSync(serverDir(m), { recursive: true, force: true });
         fs.rmSync(path.join(stateDir(), 's3'), {
           recursive: true,
@@ -184,13 +211,18 @@ export async function testbedDown(
 export interface TestbedStatus {
   stateDir: string;
   servers: ServerStatus[];
+  /** the plain (self-built) server */
+  plain: ServerStatus;
   s3: { endpoint: string; answering: boolean };
   pgBin: Record<string, string>;
 }
 
 export async function testbedStatus(): Promise<TestbedStatus> {
   const password = readPassword() ?? '';
-  const servers = await Promise.all(SERVER_MAJORS.map(m => probe(m, password)));
+  const [servers, plain] = await Promise.all([
+    Promise.all(SERVER_MAJORS.map(m => probe(m, password))),
+    probe('plain', password),
+  ]);
   const pgBin: Record<string, string> = {};
   for (const m of CLIENT_MAJORS) {
     const bin = findClientBin(m);
@@ -199,6 +231,7 @@ export async function testbedStatus(): Promise<TestbedStatus> {
   return {
     stateDir: stateDir(),
     servers,
+    plain,
     s3: { endpoint: s3Info().endpoint, answering: await probeS3() },
     pgBin,
   };

@@ -30,6 +30,15 @@ export interface RunProgress {
   tablesTotal?: number;
 }
 
+/**
+ * pg_restore errors a restore went past because it was told to (`--allow-errors`), by kind, most
+ * frequent first: a restore with errors is never shown as a clean one.
+ */
+export interface RunErrorsIgnored {
+  total: number;
+  kinds: { kind: string; count: number; example: string }[];
+}
+
 /** A run as the REST API returns it. */
 export interface Run {
   id: string;
@@ -53,6 +62,8 @@ export interface Run {
   progress: RunProgress | null;
   /** When retention deleted this backup's artifact (the run stays in the history). */
   prunedAt: string | null;
+  /** Errors the run succeeded past (restore --allow-errors); null when there were none. */
+  errorsIgnored: RunErrorsIgnored | null;
 }
 
 export interface RunPage {

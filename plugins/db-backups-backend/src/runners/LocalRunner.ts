@@ -157,6 +157,7 @@ export class LocalRunner implements Runner {
       bytes: result.bytes ?? undefined,
       sha256: result.sha256 ?? undefined,
       artifact,
+      errorsIgnored: result.errorsIgnored ?? undefined,
     };
   }
 

@@ -1,6 +1,7 @@
 import {
   Run,
   RunArtifact,
+  RunErrorsIgnored,
   RunProgress,
 } from '@backlot/plugin-db-backups-common';
 import { ConnectionConfig } from '../config/DbBackupsConfig';
@@ -29,6 +30,8 @@ export interface BackupOutcome {
   artifact?: RunArtifact;
   /** What failed and what to do about it; set when status is failed. */
   error?: string;
+  /** pg_restore errors the run succeeded past (restore --allow-errors) */
+  errorsIgnored?: RunErrorsIgnored;
 }
 
 export interface VerifyRequest {

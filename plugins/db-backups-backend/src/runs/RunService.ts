@@ -141,6 +141,7 @@ export class RunService {
         sha256: outcome.sha256,
         artifact: backup.artifact ?? undefined,
         error: outcome.error,
+        errorsIgnored: outcome.errorsIgnored,
       });
     });
   }
@@ -223,6 +224,7 @@ export class RunService {
         sha256: outcome.sha256,
         artifact: outcome.artifact,
         error: outcome.error,
+        errorsIgnored: outcome.errorsIgnored,
       });
       if (outcome.status === 'succeeded' && database.settings.retention) {
         await this.applyRetention(run.entityRef, database.settings.retention);

@@ -39,6 +39,7 @@ type RunRow = {
   error: string | null;
   progress: string | null;
   pruned_at: number | string | null;
+  errors_ignored: string | null;
 };
 
 // PostgreSQL returns bigint columns as strings; SQLite as numbers.
@@ -75,6 +76,7 @@ function toRun(row: RunRow): Run {
     error: row.error,
     progress: row.progress ? JSON.parse(row.progress) : null,
     prunedAt: iso(row.pruned_at),
+    errorsIgnored: row.errors_ignored ? JSON.parse(row.errors_ignored) : null,
   };
 }
 
@@ -177,6 +179,8 @@ export class DatabaseRunStore implements RunStore {
     if (patch.sha256 !== undefined) update.sha256 = patch.sha256;
     if (patch.error !== undefined) update.error = patch.error;
     if (patch.jobName !== undefined) update.job_name = patch.jobName;
+    if (patch.errorsIgnored !== undefined)
+      update.errors_ignored = JSON.stringify(patch.errorsIgnored);
     if (patch.artifact) {
       update.artifact_store = patch.artifact.store;
       update.artifact_key = patch.artifact.key;

@@ -2,6 +2,7 @@ import {
   Run,
   RunKind,
   RunPage,
+  RunErrorsIgnored,
   RunProgress,
   RunStatus,
   RunTrigger,
@@ -27,6 +28,7 @@ export interface RunPatch {
   artifact?: Run['artifact'];
   error?: string;
   jobName?: string;
+  errorsIgnored?: RunErrorsIgnored;
 }
 
 /** Run history. Implementations enforce the RunStateMachine on every status change. */

@@ -67,6 +67,37 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
     expect((await runs.getRun(run.id))!.status).toBe('succeeded');
   });
 
+  it('keeps the errors a run succeeded past, and none for a clean one', async () => {
+    const { runs } = await stores(id);
+    const finish = async (errorsIgnored?: {
+      total: number;
+      kinds: { kind: string; count: number; example: string }[];
+    }) => {
+      const run = (await runs.createRun({
+        kind: 'restore',
+        entityRef: 'resource:default/a',
+        trigger: 'manual',
+        runner: 'local',
+      }))!;
+      await runs.transition(run.id, 'running');
+      await runs.transition(run.id, 'succeeded', { errorsIgnored });
+      return (await runs.getRun(run.id))!;
+    };
+    const errorsIgnored = {
+      total: 3,
+      kinds: [
+        {
+          kind: 'role "…" does not exist',
+          count: 3,
+          example:
+            'pg_restore: error: could not execute query: ERROR:  role "ünï" does not exist',
+        },
+      ],
+    };
+    expect((await finish(errorsIgnored)).errorsIgnored).toEqual(errorsIgnored);
+    expect((await finish()).errorsIgnored).toBeNull();
+  });
+
   it('offers retention only the unpruned successful backups of the entity, newest first', async () => {
     const { runs } = await stores(id);
     const finish = async (

@@ -32,11 +32,7 @@ export function BackupStatusCard(props: {
               : '; checksum and contents only: a test restore needs dbBackups.verify.scratchConnection'
           }`
         : 'not verified yet',
-    'Last run': lastRun ? (
-      <RunStatusLabel status={lastRun.status} />
-    ) : (
-      'none yet'
-    ),
+    'Last run': lastRun ? <RunStatusLabel run={lastRun} /> : 'none yet',
     Schedule: status.schedule
       ? `${status.schedule} (${status.timezone})`
       : 'manual only',

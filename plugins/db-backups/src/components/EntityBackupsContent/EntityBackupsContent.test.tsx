@@ -42,6 +42,7 @@ function run(overrides: Partial<Run>): Run {
     error: null,
     progress: null,
     prunedAt: null,
+    errorsIgnored: null,
     ...overrides,
   };
 }
@@ -157,6 +158,51 @@ describe('EntityBackupsContent', () => {
     // The card's "Last run" shows the failed run's status as text too.
     expect(screen.getAllByText('failed')).toHaveLength(2);
     expect(screen.getByRole('button', { name: 'Back up now' })).toBeEnabled();
+  });
+
+  it('never shows a run that succeeded past ignored errors as a clean one', async () => {
+    const withErrors = run({
+      id: 'r3',
+      kind: 'restore',
+      status: 'succeeded',
+      errorsIgnored: {
+        total: 84,
+        kinds: [
+          { kind: 'function … does not exist', count: 56, example: 'x' },
+          {
+            kind: 'incompatible library "…": version mismatch',
+            count: 23,
+            example: 'y',
+          },
+          {
+            kind: 'compression method lz4 not supported',
+            count: 5,
+            example: 'z',
+          },
+        ],
+      },
+    });
+    const { api } = fakeApi({
+      status: status({ lastRun: withErrors }),
+      runs: [withErrors],
+    });
+
+    renderContent(api);
+
+    const [row] = await historyRows();
+    expect(
+      within(row).getByText('succeeded with 84 error(s) ignored'),
+    ).toBeInTheDocument();
+    expect(
+      within(row).getByText(
+        'ignored 84 error(s): 56 × function … does not exist, 23 × incompatible library "…": version mismatch, 5 × compression method lz4 not supported',
+      ),
+    ).toBeInTheDocument();
+    expect(within(row).queryByText('succeeded')).not.toBeInTheDocument();
+    // the card's "Last run" too
+    expect(
+      screen.getAllByText('succeeded with 84 error(s) ignored'),
+    ).toHaveLength(2);
   });
 
   it('calls a verify a restore only when the backend restores into a scratch database', async () => {

@@ -1,10 +1,15 @@
 import { Table, TableColumn } from '@backstage/core-components';
 import { Run } from '@backlot/plugin-db-backups-common';
-import { formatBytes, formatDuration, formatTime } from './format';
+import {
+  describeErrorsIgnored,
+  formatBytes,
+  formatDuration,
+  formatTime,
+} from './format';
 import { RunStatusLabel } from './RunStatusLabel';
 
 const columns: TableColumn<Run>[] = [
-  { title: 'Status', render: run => <RunStatusLabel status={run.status} /> },
+  { title: 'Status', render: run => <RunStatusLabel run={run} /> },
   {
     title: 'Started',
     render: run => formatTime(run.startedAt ?? run.queuedAt),
@@ -32,7 +37,12 @@ const columns: TableColumn<Run>[] = [
   {
     title: 'Details',
     render: run =>
-      run.error ?? (run.sha256 ? `sha256 ${run.sha256.slice(0, 12)}…` : ''),
+      run.error ??
+      (run.errorsIgnored
+        ? describeErrorsIgnored(run.errorsIgnored)
+        : run.sha256
+        ? `sha256 ${run.sha256.slice(0, 12)}…`
+        : ''),
   },
 ];
 

@@ -1,3 +1,5 @@
+import { RunErrorsIgnored } from '@backlot/plugin-db-backups-common';
+
 /** Human formats for sizes, durations and ages shown in the Backups tab. */
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return '—';
@@ -49,4 +51,11 @@ export function formatTime(iso: string | null, timeZone?: string): string {
     dateStyle: 'medium',
     timeStyle: 'short',
   });
+}
+
+/** "ignored 3 error(s): 2 × role "…" does not exist, 1 × …": what a run succeeded past, biggest kind first. */
+export function describeErrorsIgnored(errors: RunErrorsIgnored): string {
+  return `ignored ${errors.total} error(s): ${errors.kinds
+    .map(k => `${k.count} × ${k.kind}`)
+    .join(', ')}`;
 }

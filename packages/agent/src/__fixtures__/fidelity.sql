@@ -52,6 +52,7 @@ begin
   execute format('grant connect on database %I to "Fidelity Reader"', current_database());
   execute format('grant connect, temporary on database %I to fidelity_writer', current_database());
   execute format('grant create on database %I to fidelity_owner with grant option', current_database());
+  execute format('alter database %I owner to fidelity_owner', current_database());
 end
 $$;
 

@@ -52,6 +52,6 @@ ensure_system_packages() {
 }
 
 # Build dependencies of the pg clients the testbed compiles (majors 17 and 18) and of its plain server (17, default
-# configure: bison, flex, perl, zlib1g-dev, make, gcc; the libraries it leaves out need nothing), the Debian client
+# configure plus lz4: bison, flex, perl, zlib1g-dev, liblz4-dev, make, gcc; the libraries it leaves out need nothing), the Debian client
 # of major 15, and openssl, which makes the testbed's TLS certificates.
 PG_BUILD_PACKAGES=(bison flex perl liblz4-dev libzstd-dev zlib1g-dev libssl-dev make gcc curl bzip2 postgresql-client-15 openssl)

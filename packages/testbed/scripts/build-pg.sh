@@ -4,10 +4,16 @@
 #
 #   client  the client programs (pg_dump, pg_dumpall, pg_restore, psql, libpq): Debian 12 only ships the client
 #           of major 15 and the newer binary packages need a newer glibc.
-#   server  the whole server (src/, not contrib) with PostgreSQL's default configure options, i.e. what users get
-#           from `./configure && make install`: no libxml (xpath() fails), no lz4, no openssl, only plpgsql. The
-#           testbed's other servers (embedded-postgres) all have libxml and contrib, so this is the only one that
-#           looks like a self-built server.
+#   server  the whole server (src/, not contrib) with PostgreSQL's default configure options plus lz4, i.e. what
+#           users get from `./configure --with-lz4 && make install`: no libxml (xpath() fails), no openssl, only
+#           plpgsql. The testbed's other servers (embedded-postgres) all have libxml and contrib, so this is the
+#           only one that looks like a self-built server. lz4 is on because none of the embedded servers (14-18)
+#           has it: this is the testbed's only source of lz4-compressed columns, for restoring such an archive into
+#           a server without lz4.
+#
+# A build lives in <cache-dir>/<name>-<version>, <name> being pg-client or pg-server-lz4 (src/builds.ts,
+# BUILD_NAMES, mirrors this; change both when a recipe changes what it builds, so an older build is not reused:
+# the lz4-less server was pg-server-<version>).
 #
 # usage: build-pg.sh client|server <major> <cache-dir>   prints the bin dir on stdout, logs on stderr
 set -euo pipefail
@@ -19,9 +25,13 @@ case "$mode" in
   *) echo "usage: $0 client|server <major> <cache-dir>" >&2; exit 2 ;;
 esac
 log() { echo "[pg-$mode $major] $*" >&2; }
+case "$mode" in
+  client) name=pg-client ;;
+  server) name=pg-server-lz4 ;;
+esac
 
 # A build counts only once it has written .complete, so a killed build is never taken for a good one.
-existing=$(ls -d "$cache"/pg-"$mode"-"$major".*/.complete 2>/dev/null | sort -V | tail -n 1 || true)
+existing=$(ls -d "$cache/$name-$major".*/.complete 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -n "$existing" ]; then
   echo "$(dirname "$existing")/bin"
   exit 0
@@ -36,8 +46,8 @@ esac
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
 # perl: since PostgreSQL 17 the tarballs no longer carry the generated sources (distprep is gone), so bison,
 # flex and perl run during every build
-deps=(bison flex perl zlib1g-dev make gcc curl bzip2)
-[ "$mode" = client ] && deps+=(liblz4-dev libzstd-dev libssl-dev)
+deps=(bison flex perl zlib1g-dev liblz4-dev make gcc curl bzip2)
+[ "$mode" = client ] && deps+=(libzstd-dev libssl-dev)
 need=()
 for pkg in "${deps[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
@@ -77,18 +87,19 @@ for ((m = minor; m >= 0 && m > minor - 6; m--)); do
 done
 [ -n "$tarball" ] || { log "could not download the source of postgresql-$major from $mirror"; exit 1; }
 log "building $version from $tarball"
-dest="$cache/pg-$mode-$version"
+dest="$cache/$name-$version"
 rm -rf "$dest"
 mkdir src && tar -xjf src.tar.bz2 -C src --strip-components=1
 cd src
 if [ "$mode" = client ]; then
   configure=(--without-icu --without-readline --with-lz4 --with-zstd --with-openssl)
 else
-  # PostgreSQL's defaults, minus the two libraries its configure turns on by itself: ICU (default since 16) and
-  # readline are not among the packages the project's machines are given (PG_BUILD_PACKAGES), so they are
+  # PostgreSQL's defaults, minus the two libraries its configure turns on by itself, plus lz4. ICU (default since
+  # 16) and readline are not among the packages the project's machines are given (PG_BUILD_PACKAGES), so they are
   # switched off rather than picked up by chance (this dev machine happens to have their headers; a fresh one
-  # does not). libxml, lz4, zstd and openssl are off unless asked for, whatever headers are installed.
-  configure=(--without-icu --without-readline)
+  # does not). lz4 is asked for: the embedded servers have none, and the tests need a server that writes
+  # lz4-compressed columns. libxml, zstd and openssl stay off (off unless asked for, whatever headers are installed).
+  configure=(--without-icu --without-readline --with-lz4)
 fi
 log "configuring $version: ${configure[*]}"
 ./configure --prefix="$dest" "${configure[@]}" >"$work/configure.log" 2>&1 \

@@ -6,6 +6,15 @@ import { run } from './exec';
 /** What scripts/build-pg.sh builds: the client programs of a major, or a whole server. */
 export type BuildKind = 'client' | 'server';
 
+/**
+ * A build's directory in the cache is `<name>-<version>`. Mirrors `name` in build-pg.sh: change both when a recipe
+ * changes what it builds, so an older build is not taken for the new one (the server without lz4 was `pg-server`).
+ */
+export const BUILD_NAMES: Record<BuildKind, string> = {
+  client: 'pg-client',
+  server: 'pg-server-lz4',
+};
+
 function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
@@ -17,11 +26,11 @@ function compareVersions(a: string, b: string): number {
 }
 
 /**
- * The bin dir of a cached build (`<cache>/pg-<kind>-<version>/bin`), without building anything. Mirrors
+ * The bin dir of a cached build (`<cache>/<name>-<version>/bin`), without building anything. Mirrors
  * build-pg.sh: a build counts only once it wrote `.complete`; the newest version wins.
  */
 export function findBuild(kind: BuildKind, major: number): string | undefined {
-  const prefix = `pg-${kind}-${major}.`;
+  const prefix = `${BUILD_NAMES[kind]}-${major}.`;
   let entries: string[];
   try {
     entries = fs.readdirSync(cacheDir());

@@ -43,7 +43,7 @@ program
   .option('--s3', 'also run the S3 server')
   .option(
     '--plain',
-    'also run the plain PostgreSQL 17 (self-built, default configure: no libxml, lz4, TLS, contrib); ~2 min to build the first time',
+    'also run the plain PostgreSQL 17 (self-built, default configure + lz4: no libxml, TLS, contrib); ~2 min to build the first time',
   )
   .option('--seed <set>', "seed data: 'demo'")
   .action(

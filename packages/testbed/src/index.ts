@@ -1,6 +1,6 @@
 /**
  * Real components for tests, benchmarks and the demo: PostgreSQL servers 14-18 on fixed local ports, a self-built
- * PostgreSQL 17 with default configure options ("plain"), pg client programs of matching majors, and an S3 server.
+ * PostgreSQL 17 with default configure options plus lz4 ("plain"), pg client programs of matching majors, and an S3 server.
  *
  * @packageDocumentation
  */

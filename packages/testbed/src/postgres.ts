@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { runBuild } from './builds';
+import { findBuild, runBuild } from './builds';
 import {
   HOST,
   pgPort,
@@ -166,9 +166,30 @@ async function binarySource(
     throw new Error(
       `build-pg.sh server ${s.major} printed ${bin}, which has no postgres`,
     );
-  // pg-server-<version>: a new build in the cache is copied in at the next start
+  // pg-server-lz4-<version> (BUILD_NAMES): a new build in the cache is copied in at the next start
   const nativeDir = path.dirname(bin);
   return { nativeDir, version: path.basename(nativeDir) };
+}
+
+/**
+ * Whether the plain server's state dir holds another build than the newest in the cache (or there is none there
+ * yet): after the recipe changed (e.g. lz4 on, a new cache name) or a newer point release was built. A running
+ * server with such binaries is restarted on the new build by the next `up`. The embedded servers never are.
+ */
+export function hasStaleBinaries(id: ServerId): boolean {
+  if (id !== 'plain') return false;
+  const s = server(id);
+  const bin = findBuild('server', s.major);
+  let installed: string | undefined;
+  try {
+    installed = fs.readFileSync(
+      path.join(s.dir, 'native', '.backlot-version'),
+      'utf8',
+    );
+  } catch {
+    installed = undefined;
+  }
+  return !bin || path.basename(path.dirname(bin)) !== installed;
 }
 
 /**
@@ -301,11 +322,16 @@ export async function ensureServer(
 ): Promise<void> {
   const s = server(id);
   const before = await probe(id, password);
-  if (before.answering) {
+  if (before.answering && !hasStaleBinaries(id)) {
     if (!isReady(id, before)) await reloadSettings(s, password);
     return;
   }
-  if (before.versionNum !== undefined) {
+  if (before.answering) {
+    // Build first (minutes, when not cached yet) so that the server is down only for the copy and the restart.
+    await runBuild('server', s.major);
+    log(`${s.name}: restarting on the new build`);
+    await stopServer(id);
+  } else if (before.versionNum !== undefined) {
     throw new Error(
       `port ${before.port} answers as PostgreSQL ${before.versionNum}, not ${s.major}: another server holds it`,
     );

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   GetObjectCommand,
@@ -16,6 +18,8 @@ import {
   TestbedInfo,
   testbedUp,
 } from './index';
+import { BUILD_NAMES, findBuild } from './builds';
+import { serverDir } from './config';
 
 const run = promisify(execFile);
 
@@ -199,17 +203,65 @@ describe('testbed', () => {
       ).toEqual([{ x: '1' }]);
     });
 
-    it('has no lz4', async () => {
-      const error = await query(
-        info.plain!.url,
+    it('has lz4, which the embedded servers lack', async () => {
+      // The testbed's source of lz4-compressed columns: a session setting and an explicit column both take it.
+      const url = await createDatabase('plain', 'testbed_lz4');
+      try {
+        const client = new Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query('set default_toast_compression = lz4');
+          expect(
+            (await client.query('show default_toast_compression')).rows,
+          ).toEqual([{ default_toast_compression: 'lz4' }]);
+          await client.query('create table t (t text compression lz4, d text)');
+          // long and compressible, so that both columns are stored compressed (d through the session default)
+          await client.query(
+            "insert into t select repeat('lz4 ', 10000), repeat('default ', 10000)",
+          );
+          expect(
+            (
+              await client.query(
+                'select pg_column_compression(t) as t, pg_column_compression(d) as d from t',
+              )
+            ).rows,
+          ).toEqual([{ t: 'lz4', d: 'lz4' }]);
+        } finally {
+          await client.end();
+        }
+      } finally {
+        await dropDatabase('plain', 'testbed_lz4');
+      }
+      // the embedded 17, for contrast, rejects both
+      const setting = await query(
+        info.postgres[17],
         'set default_toast_compression = lz4',
       ).catch(e => e);
-      expect(error).toBeInstanceOf(Error);
-      expect(error.message).toBe(
+      expect(setting).toBeInstanceOf(Error);
+      expect(setting.message).toBe(
         'invalid value for parameter "default_toast_compression": "lz4"',
       );
-      expect(error.hint).toBe('Available values: pglz.');
-      // (the embedded servers have no lz4 either: this one is not what tells them apart)
+      expect(setting.hint).toBe('Available values: pglz.');
+      const column = await query(
+        info.postgres[17],
+        'create temporary table t (t text compression lz4)',
+      ).catch(e => e);
+      expect(column).toBeInstanceOf(Error);
+      expect(column.message).toBe('compression method lz4 not supported');
+      expect(column.detail).toMatch(/built with lz4 support/);
+    });
+
+    it('runs the newest build in the cache, found under the name build-pg.sh gives it', () => {
+      const bin = findBuild('server', PLAIN_MAJOR);
+      expect(bin).toBeDefined();
+      const build = path.basename(path.dirname(bin!));
+      expect(build).toBe(`${BUILD_NAMES.server}-${info.plain!.version}`);
+      expect(
+        fs.readFileSync(
+          path.join(serverDir('plain'), 'native', '.backlot-version'),
+          'utf8',
+        ),
+      ).toBe(build);
     });
 
     it('has no contrib extensions, only plpgsql', async () => {

@@ -12,8 +12,9 @@ import type { TestbedTls } from './tls';
 
 /**
  * The self-built server: PostgreSQL 17 from Debian's source with PostgreSQL's default configure options, what a
- * user who ran `./configure && make install` has. Unlike the embedded servers it has no libxml (`xpath()` fails),
- * no lz4, no openssl (TLS off: connect with sslmode disable/allow/prefer) and no contrib extensions (plpgsql only).
+ * user who ran `./configure --with-lz4 && make install` has. Unlike the embedded servers it has no libxml (`xpath()`
+ * fails), no openssl (TLS off: connect with sslmode disable/allow/prefer) and no contrib extensions (plpgsql only),
+ * but it has lz4 (none of the embedded servers has): the source of archives with lz4-compressed columns.
  */
 export interface TestbedPlainServer {
   major: 17;
@@ -48,7 +49,7 @@ export interface TestbedUpOptions {
   /** server majors to run (default: all of 14-18) */
   pg?: number[];
   s3?: boolean;
-  /** also run the plain (self-built, default-configured) PostgreSQL 17; built from source the first time (~2 min) */
+  /** also run the plain (self-built, default configure plus lz4) PostgreSQL 17; built from source the first time (~2 min) */
   plain?: boolean;
   seed?: 'demo';
   /** client majors to provide (default 15, 17, 18; [] for none) */

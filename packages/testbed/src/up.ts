@@ -18,6 +18,7 @@ import { withLock } from './lock';
 import { loadOrCreatePassword, readPassword } from './password';
 import {
   ensureServer,
+  hasStaleBinaries,
   isReady,
   probe,
   ServerStatus,
@@ -125,7 +126,8 @@ async function alreadyUp(p: Plan): Promise<TestbedInfo | undefined> {
     p.plain ? probe('plain', password) : undefined,
   ]);
   if (!probes.every((s, i) => isReady(p.pg[i], s))) return undefined;
-  if (plain && !isReady('plain', plain)) return undefined;
+  if (plain && (!isReady('plain', plain) || hasStaleBinaries('plain')))
+    return undefined;
   if (p.s3 && !(await probeS3())) return undefined;
   if (p.seed === 'demo' && !(await isDemoSeeded())) return undefined;
   return info(p, password, pgBin, plain);

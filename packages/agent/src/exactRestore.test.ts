@@ -1,4 +1,6 @@
 import { testbedUp, TestbedInfo } from '@backlot/testbed';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { EXIT_CODES } from './errors';
 import { testbedAccess } from './__testUtils__/testbedAccess';
 
@@ -11,8 +13,46 @@ describe('exact restores', () => {
   let tb: ReturnType<typeof testbedAccess>;
 
   beforeAll(async () => {
-    testbed = await testbedUp({ pg: [16, 18] });
+    // plain: a PostgreSQL 17 built with default configure options (no libxml, no contrib; with lz4)
+    testbed = await testbedUp({ pg: [16, 17, 18], plain: true });
     tb = testbedAccess(testbed);
+  });
+
+  it('backs up and verifies a server built without libxml: rows are counted in plain SQL', async () => {
+    await tb.freshDatabase('plain', 'ex_nolibxml');
+    await tb.sql(
+      'plain',
+      'ex_nolibxml',
+      `create table t(i int); insert into t values (1);
+       create table "Odd ""name"""(i int); insert into "Odd ""name""" select generate_series(1, 3);`,
+    );
+    await expect(
+      tb.sql('plain', 'ex_nolibxml', "select xpath('/a/text()', '<a>1</a>')"),
+    ).rejects.toThrow('unsupported XML feature');
+    const location = await tb.dumpToFolder('plain', 'ex_nolibxml');
+    const manifest = JSON.parse(
+      fs.readFileSync(
+        fileURLToPath(location.replace(/\.dump$/, '.manifest.json')),
+        'utf8',
+      ),
+    );
+    expect(manifest.server.major).toBe(17);
+    expect(manifest.tables).toEqual({
+      'public."Odd ""name"""': 3,
+      'public.t': 1,
+    });
+    const verified = await tb.agent(
+      [
+        'verify',
+        '--from',
+        location,
+        '--scratch-url',
+        tb.urlOf('plain', 'postgres'),
+      ],
+      tb.toolsEnv(),
+    );
+    expect(verified.stderr).toContain('row counts match the manifest');
+    expect(verified.code).toBe(EXIT_CODES.ok);
   });
 
   describe('restore --create carries the database its own properties', () => {
@@ -286,6 +326,95 @@ describe('exact restores', () => {
           "select 1 from pg_database where datname = 'ex_library_r'",
         ),
       ).toEqual([]);
+    });
+
+    it('refuses an extension the target server does not have, creating nothing', async () => {
+      await tb.freshDatabase(16, 'ex_extension');
+      await tb.sql(
+        16,
+        'ex_extension',
+        `create extension hstore; create table h(x hstore); insert into h values ('a=>1');`,
+      );
+      const location = await tb.dumpToFolder(16, 'ex_extension');
+      await tb.sql(
+        'plain',
+        'postgres',
+        'drop database if exists ex_extension_r with (force)',
+      );
+      const restored = await tb.agent(
+        [
+          'restore',
+          '--from',
+          location,
+          '--target-url',
+          tb.urlOf('plain', 'ex_extension_r'),
+          '--create',
+        ],
+        tb.toolsEnv(),
+      );
+      expect(restored.code).toBe(EXIT_CODES.incompatibleTarget);
+      expect(restored.result.error.message).toMatch(
+        /^PostgreSQL 17\.\d+ at 127\.0\.0\.1:\d+ cannot take this backup, so nothing was restored: extension "hstore" is not installed on the server: install its package for PostgreSQL 17/,
+      );
+      expect(
+        await tb.sql(
+          'plain',
+          'postgres',
+          "select 1 from pg_database where datname = 'ex_extension_r'",
+        ),
+      ).toEqual([]);
+    });
+
+    it('refuses lz4-compressed columns on a server built without lz4, and verify says so instead of "corrupt"', async () => {
+      await tb.freshDatabase('plain', 'ex_lz4');
+      await tb.sql(
+        'plain',
+        'ex_lz4',
+        `create table z(id int, t text compression lz4); insert into z values (1, repeat('x', 10000));`,
+      );
+      const location = await tb.dumpToFolder('plain', 'ex_lz4');
+      await tb.sql(
+        17,
+        'postgres',
+        'drop database if exists ex_lz4_r with (force)',
+      );
+      const restored = await tb.agent(
+        [
+          'restore',
+          '--from',
+          location,
+          '--target-url',
+          tb.urlOf(17, 'ex_lz4_r'),
+          '--create',
+        ],
+        tb.toolsEnv(),
+      );
+      expect(restored.code).toBe(EXIT_CODES.incompatibleTarget);
+      expect(restored.result.error.message).toContain(
+        'column compression lz4 (used by public.z.t) is not supported by this server',
+      );
+      expect(
+        await tb.sql(
+          17,
+          'postgres',
+          "select 1 from pg_database where datname = 'ex_lz4_r'",
+        ),
+      ).toEqual([]);
+
+      const verified = await tb.agent(
+        [
+          'verify',
+          '--from',
+          location,
+          '--scratch-url',
+          tb.urlOf(17, 'postgres'),
+        ],
+        tb.toolsEnv(),
+      );
+      expect(verified.code).toBe(EXIT_CODES.incompatibleTarget);
+      expect(verified.result.error.message).toMatch(
+        /^the scratch server \(PostgreSQL 17\.\d+\) cannot take this backup/,
+      );
     });
   });
 });

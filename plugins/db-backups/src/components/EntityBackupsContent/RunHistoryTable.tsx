@@ -8,6 +8,13 @@ import {
 } from './format';
 import { RunStatusLabel } from './RunStatusLabel';
 
+/** What went wrong, what the run went past, or which artifact it made. */
+function details(run: Run): string {
+  if (run.error) return run.error;
+  if (run.errorsIgnored) return describeErrorsIgnored(run.errorsIgnored);
+  return run.sha256 ? `sha256 ${run.sha256.slice(0, 12)}…` : '';
+}
+
 const columns: TableColumn<Run>[] = [
   { title: 'Status', render: run => <RunStatusLabel run={run} /> },
   {
@@ -34,16 +41,7 @@ const columns: TableColumn<Run>[] = [
   { title: 'Server', render: run => run.serverVersion ?? '—' },
   { title: 'pg_dump', render: run => run.pgDumpVersion ?? '—' },
   { title: 'Trigger', field: 'trigger' },
-  {
-    title: 'Details',
-    render: run =>
-      run.error ??
-      (run.errorsIgnored
-        ? describeErrorsIgnored(run.errorsIgnored)
-        : run.sha256
-        ? `sha256 ${run.sha256.slice(0, 12)}…`
-        : ''),
-  },
+  { title: 'Details', render: details },
 ];
 
 export function RunHistoryTable({ runs }: { runs: Run[] }) {

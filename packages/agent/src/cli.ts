@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { check } from './commands/check';
 import { dump } from './commands/dump';
 import { restore } from './commands/restore';
@@ -8,7 +8,7 @@ import { manifestUrlOf } from './manifest';
 import { AgentError, EXIT_CODES, toAgentError } from './errors';
 import { interruptSignal, interruption } from './interrupt';
 import { createReporter, Reporter } from './events';
-import { version } from '../package.json';
+import { createProgram } from './cli/program';
 import type { ErrorSummary } from './restoreErrors';
 
 /**
@@ -46,6 +46,8 @@ async function runArtifactCommand(
       pgDumpVersion: manifest.pgDump.version,
       error: null,
       errorsIgnored: outcome?.allowedErrors ?? null,
+      peakRssBytes: null,
+      cpuSeconds: null,
     });
     reporter.log('succeeded');
     process.exitCode = EXIT_CODES.ok;
@@ -67,64 +69,20 @@ async function runArtifactCommand(
       serverVersion: null,
       pgDumpVersion: null,
       error: { code: agentError.code, message: agentError.message },
+      errorsIgnored: null,
+      peakRssBytes: null,
+      cpuSeconds: null,
     });
     reporter.log(`failed: ${agentError.message}`);
     process.exitCode = agentError.exitCode;
   }
 }
 
-const program = new Command('backlot-agent')
-  .description(
-    'Backs up PostgreSQL databases; the connection comes from the libpq environment (PGHOST, PGPASSWORD, ...)',
-  )
-  .version(version)
-  .exitOverride();
-
-program
-  .command('check')
-  .description(
-    'list the pg clients found and check that the storage can be written',
-  )
-  .option('--json', 'print JSON')
-  .option('--to <url>', 'storage URL to check (file:///path)')
-  .action(async opts => {
+const program = createProgram({
+  check: async opts => {
     process.exitCode = await check(opts, createReporter({ events: false }));
-  });
-
-program
-  .command('dump')
-  .description(
-    'dump the database with the pg_dump of its major into the storage',
-  )
-  .requiredOption('--to <url>', 'storage URL (file:///path/prefix)')
-  .requiredOption(
-    '--entity <namespace/name>',
-    'the catalog entity the dump belongs to',
-  )
-  .option(
-    '--source-url <url>',
-    'postgresql:// URL of the database to dump (default: the libpq environment, which keeps the password out of argv)',
-  )
-  .option('--run-id <id>', 'id of the run (default: a new UUID)')
-  .option(
-    '--no-globals',
-    'do not store the roles (pg_dumpall --roles-only) beside the dump',
-  )
-  .option(
-    '--role-passwords',
-    "keep the roles' password hashes in the stored roles (left out by default; needs a superuser)",
-  )
-  .option(
-    '--compress <spec>',
-    'zstd[:N], lz4[:N], gzip[:N] or none (default: zstd:1 with pg_dump 16+, else gzip:1)',
-  )
-  .option(
-    '--jobs <n>',
-    'parallel pg_dump jobs; 2 or more write the directory format into BACKLOT_TMPDIR first (room for the compressed dump), then upload it',
-    '1',
-  )
-  .option('--events', 'print NDJSON events on stdout')
-  .action(async opts => {
+  },
+  dump: async opts => {
     const reporter = createReporter({ events: Boolean(opts.events) });
     try {
       await dump(opts, reporter, interruptSignal());
@@ -134,62 +92,16 @@ program
       reporter.log(`failed: ${agentError.message}`);
       process.exitCode = agentError.exitCode;
     }
-  });
-
-program
-  .command('restore')
-  .description('restore a committed dump into an empty or new database')
-  .requiredOption('--from <url>', 'URL of the .dump (file:///... or s3://...)')
-  .option(
-    '--target-url <url>',
-    'postgresql:// URL of the target database (default: the libpq environment)',
-  )
-  .option('--jobs <n>', 'parallel pg_restore jobs', '1')
-  .option('--create', 'create the target database if it does not exist')
-  .option(
-    '--roles',
-    "create the backup's roles the target server lacks (needs CREATEROLE), then restore owners and grants as in the source",
-  )
-  .option(
-    '--allow-errors',
-    'accept pg_restore\'s "errors ignored on restore" (each error is logged) instead of failing',
-  )
-  .option('--events', 'print NDJSON events on stdout')
-  .action(opts =>
+  },
+  restore: opts =>
     runArtifactCommand(opts.from, Boolean(opts.events), (reporter, signal) =>
       restore(opts, reporter, signal),
     ),
-  );
-
-program
-  .command('verify')
-  .description(
-    'check a dump: checksum, archive contents, and with --scratch-url a real restore',
-  )
-  .requiredOption('--from <url>', 'URL of the .dump (file:///... or s3://...)')
-  .option(
-    '--scratch-url <url>',
-    'postgresql:// URL of a server where a throw-away database may be created',
-  )
-  .option(
-    '--scratch',
-    'restore into a throw-away database on the server of the libpq environment',
-  )
-  .option('--events', 'print NDJSON events on stdout')
-  .action(opts =>
+  verify: opts =>
     runArtifactCommand(opts.from, Boolean(opts.events), (reporter, signal) =>
       verify(opts, reporter, signal),
     ),
-  );
-
-program
-  .command('prune')
-  .description(
-    'delete a backup: its manifest first, then the dump and the roles',
-  )
-  .requiredOption('--from <url>', 'URL of the .dump (file:///... or s3://...)')
-  .option('--events', 'print NDJSON events on stdout')
-  .action(async opts => {
+  prune: async opts => {
     const reporter = createReporter({ events: Boolean(opts.events) });
     try {
       await prune(opts, reporter);
@@ -199,7 +111,8 @@ program
       reporter.log(`failed: ${agentError.message}`);
       process.exitCode = agentError.exitCode;
     }
-  });
+  },
+});
 
 program.parseAsync(process.argv).catch(error => {
   if (error instanceof CommanderError) {

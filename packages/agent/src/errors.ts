@@ -1,42 +1,8 @@
-/** backlot-agent's exit codes; the backend and scripts tell failures apart by them. */
-export const EXIT_CODES = {
-  ok: 0,
-  other: 1,
-  usage: 2,
-  connection: 3,
-  noClient: 4,
-  storage: 5,
-  verification: 6,
-  /** the target server lacks what the archive needs (an extension, a library, a compression method) */
-  incompatibleTarget: 7,
-} as const;
+import { AgentErrorCode, EXIT_CODE_OF } from './contract';
 
-export type AgentErrorCode =
-  | 'usage'
-  | 'connection'
-  | 'auth'
-  | 'no_client'
-  | 'storage'
-  | 'dump'
-  | 'interrupted'
-  | 'verification'
-  | 'restore'
-  | 'incompatible_target'
-  | 'internal';
-
-const EXIT_FOR: Record<AgentErrorCode, number> = {
-  usage: EXIT_CODES.usage,
-  connection: EXIT_CODES.connection,
-  auth: EXIT_CODES.connection,
-  no_client: EXIT_CODES.noClient,
-  storage: EXIT_CODES.storage,
-  dump: EXIT_CODES.other,
-  interrupted: EXIT_CODES.other,
-  verification: EXIT_CODES.verification,
-  restore: EXIT_CODES.other,
-  incompatible_target: EXIT_CODES.incompatibleTarget,
-  internal: EXIT_CODES.other,
-};
+// the table lives in the contract, which the backend reads too
+export { EXIT_CODES } from './contract';
+export type { AgentErrorCode } from './contract';
 
 /** A failure with a message that says what failed and what to do about it. */
 export class AgentError extends Error {
@@ -45,7 +11,7 @@ export class AgentError extends Error {
   constructor(readonly code: AgentErrorCode, message: string) {
     super(message);
     this.name = 'AgentError';
-    this.exitCode = EXIT_FOR[code];
+    this.exitCode = EXIT_CODE_OF[code];
   }
 }
 

@@ -4,48 +4,7 @@ import path from 'node:path';
 import type { ClientConfig } from 'pg';
 import * as pgpass from 'pgpass/lib/helper';
 import { AgentError } from './errors';
-
-/**
- * libpq's connection keywords and the environment variable each falls back to. The agent hands its
- * children (pg_dump, pg_restore, psql) their connection through these variables only: never argv.
- */
-const ENV_OF_KEYWORD: Record<string, string> = {
-  host: 'PGHOST',
-  hostaddr: 'PGHOSTADDR',
-  port: 'PGPORT',
-  dbname: 'PGDATABASE',
-  user: 'PGUSER',
-  password: 'PGPASSWORD',
-  passfile: 'PGPASSFILE',
-  service: 'PGSERVICE',
-  options: 'PGOPTIONS',
-  application_name: 'PGAPPNAME',
-  connect_timeout: 'PGCONNECT_TIMEOUT',
-  client_encoding: 'PGCLIENTENCODING',
-  channel_binding: 'PGCHANNELBINDING',
-  require_auth: 'PGREQUIREAUTH',
-  requirepeer: 'PGREQUIREPEER',
-  sslmode: 'PGSSLMODE',
-  sslnegotiation: 'PGSSLNEGOTIATION',
-  sslcompression: 'PGSSLCOMPRESSION',
-  sslcert: 'PGSSLCERT',
-  sslkey: 'PGSSLKEY',
-  sslcertmode: 'PGSSLCERTMODE',
-  sslrootcert: 'PGSSLROOTCERT',
-  sslcrl: 'PGSSLCRL',
-  sslcrldir: 'PGSSLCRLDIR',
-  sslsni: 'PGSSLSNI',
-  ssl_min_protocol_version: 'PGSSLMINPROTOCOLVERSION',
-  ssl_max_protocol_version: 'PGSSLMAXPROTOCOLVERSION',
-  min_protocol_version: 'PGMINPROTOCOLVERSION',
-  max_protocol_version: 'PGMAXPROTOCOLVERSION',
-  gssencmode: 'PGGSSENCMODE',
-  gsslib: 'PGGSSLIB',
-  gssdelegation: 'PGGSSDELEGATION',
-  krbsrvname: 'PGKRBSRVNAME',
-  target_session_attrs: 'PGTARGETSESSIONATTRS',
-  load_balance_hosts: 'PGLOADBALANCEHOSTS',
-};
+import { LIBPQ_ENV_OF_KEYWORD, SSL_MODES, SslMode } from './contract';
 
 /** libpq keywords that have no environment variable, so they cannot reach the agent's children. */
 const KEYWORDS_WITHOUT_ENV = new Set([
@@ -60,18 +19,9 @@ const KEYWORDS_WITHOUT_ENV = new Set([
   'sslkeylogfile',
 ]);
 
-export const SSL_MODES = [
-  'disable',
-  'allow',
-  'prefer',
-  'require',
-  'verify-ca',
-  'verify-full',
-] as const;
-export type SslMode = (typeof SSL_MODES)[number];
-
 function envName(keyword: string, where: string): string | undefined {
-  const name = ENV_OF_KEYWORD[keyword];
+  const name: string | undefined =
+    LIBPQ_ENV_OF_KEYWORD[keyword as keyof typeof LIBPQ_ENV_OF_KEYWORD];
   if (name) return name;
   if (KEYWORDS_WITHOUT_ENV.has(keyword)) {
     throw new AgentError(

@@ -1,8 +1,6 @@
-/** pg_restore's errors, grouped by what went wrong, most frequent first. */
-export interface ErrorSummary {
-  total: number;
-  kinds: { kind: string; count: number; example: string }[];
-}
+import type { ErrorSummary } from './contract';
+
+export type { ErrorSummary } from './contract';
 
 /**
  * The message of a pg_restore error line without the names in it, so that "function a() does not

@@ -3,11 +3,13 @@ import { Reporter } from '../events';
 import { findClients } from '../pgClients';
 import { openStore } from '../stores/openStore';
 
+export interface CheckOptions {
+  json?: boolean;
+  to?: string;
+}
+
 /** Lists the pg clients found and, with --to, whether the store can be written. */
-export async function check(
-  options: { json?: boolean; to?: string },
-  reporter: Reporter,
-) {
+export async function check(options: CheckOptions, reporter: Reporter) {
   const clients = await findClients();
   let storage: { url: string; ok: boolean; error?: string } | undefined;
   if (options.to) {

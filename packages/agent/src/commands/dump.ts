@@ -31,6 +31,8 @@ export interface DumpOptions {
   rolePasswords?: boolean;
   /** the database to dump, instead of the libpq environment */
   sourceUrl?: string;
+  /** NDJSON events on stdout */
+  events?: boolean;
 }
 
 /** `<namespace>/<name>/<yyyy>/<mm>/<dd>/<runId>`: one folder per entity and day (UTC). */
@@ -243,6 +245,7 @@ export async function dump(
       sha256,
       ...versions,
       error: null,
+      errorsIgnored: null,
       ...ownResources(),
     });
   } catch (error) {
@@ -264,6 +267,8 @@ export async function dump(
       sha256: null,
       ...versions,
       error: { code: agentError.code, message: agentError.message },
+      errorsIgnored: null,
+      ...ownResources(),
     });
     throw agentError;
   } finally {

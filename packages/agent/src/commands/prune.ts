@@ -17,11 +17,16 @@ function filesOf(manifestText: string | undefined): string[] {
   }
 }
 
+export interface PruneOptions {
+  from: string;
+  events?: boolean;
+}
+
 /**
  * Deletes one backup: the manifest first, so that a crash half-way leaves an uncommitted dump
  * (never listed as a backup) rather than a manifest that points at nothing.
  */
-export async function prune(options: { from: string }, reporter: Reporter) {
+export async function prune(options: PruneOptions, reporter: Reporter) {
   manifestUrlOf(options.from); // refuses anything but a .dump
   const { store, name } = openArtifact(options.from);
   const base = name.slice(0, -'.dump'.length);

@@ -38,6 +38,8 @@ export interface RestoreOptions {
   roles?: boolean;
   /** accept pg_restore's "errors ignored on restore", logging each error */
   allowErrors?: boolean;
+  /** NDJSON events on stdout */
+  events?: boolean;
 }
 
 /** The target's libpq environment: --target-url if given, else the agent's own. */

@@ -31,6 +31,8 @@ export interface VerifyOptions {
   scratchUrl?: string;
   /** Use the libpq environment's server for the scratch database (keeps passwords out of argv). */
   scratch?: boolean;
+  /** NDJSON events on stdout */
+  events?: boolean;
 }
 
 /**

@@ -4,12 +4,12 @@ import { dump } from './commands/dump';
 import { restore } from './commands/restore';
 import { verify } from './commands/verify';
 import { prune } from './commands/prune';
-import { manifestUrlOf } from './manifest';
-import { AgentError, EXIT_CODES, toAgentError } from './errors';
-import { interruptSignal, interruption } from './interrupt';
-import { createReporter, Reporter } from './events';
+import { manifestUrlOf } from './archive/manifest';
+import { AgentError, EXIT_CODES, toAgentError } from './cli/errors';
+import { interruptSignal, interruption } from './cli/interrupt';
+import { createReporter, Reporter } from './cli/reporter';
 import { createProgram } from './cli/program';
-import type { ErrorSummary } from './restoreErrors';
+import type { ErrorSummary } from './archive/restoreErrors';
 
 /**
  * Runs a restore or verify: exactly one result event, a human line on stderr, and the exit code

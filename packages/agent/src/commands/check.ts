@@ -1,7 +1,7 @@
-import { EXIT_CODES } from '../errors';
-import { Reporter } from '../events';
-import { findClients } from '../pgClients';
-import { openStore } from '../stores/openStore';
+import { EXIT_CODES } from '../contract';
+import { Reporter } from '../cli/reporter';
+import { findClients } from '../postgres/pgClients';
+import { openStore } from '../storage/openStore';
 
 export interface CheckOptions {
   json?: boolean;

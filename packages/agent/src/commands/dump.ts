@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { resolveLibpqEnv, useLibpqEnv } from '../libpq';
-import { DumpSnapshot } from '../snapshot';
-import { DumpProgress } from '../progress';
-import { dumpRoles } from '../globals';
+import { resolveLibpqEnv, useLibpqEnv } from '../postgres/libpq';
+import { DumpSnapshot } from '../postgres/snapshot';
+import { DumpProgress } from '../cli/progress';
+import { dumpRoles } from '../postgres/roles';
 import {
   Compression,
   defaultCompression,
   describeCompression,
   parseCompression,
   pgDumpCompressArg,
-} from '../compression';
-import { AgentError } from '../errors';
-import { Reporter } from '../events';
-import { chooseClient, findClients } from '../pgClients';
-import { openStore } from '../stores/openStore';
-import { parseJobs } from '../jobs';
-import { dumpCustom, dumpDirectory } from '../dumpArchive';
+} from '../archive/compression';
+import { AgentError } from '../cli/errors';
+import { Reporter } from '../cli/reporter';
+import { chooseClient, findClients } from '../postgres/pgClients';
+import { openStore } from '../storage/openStore';
+import { parseJobs } from '../cli/jobs';
+import { dumpCustom, dumpDirectory } from '../archive/dumpArchive';
 
 export interface DumpOptions {
   to: string;

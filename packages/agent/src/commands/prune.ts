@@ -1,6 +1,6 @@
-import { Reporter } from '../events';
-import { isArchiveFileName, manifestUrlOf } from '../manifest';
-import { openArtifact } from '../stores/openStore';
+import { Reporter } from '../cli/reporter';
+import { isArchiveFileName, manifestUrlOf } from '../archive/manifest';
+import { openArtifact } from '../storage/openStore';
 
 /**
  * The files of a directory-format dump, from its manifest (none when there is no readable one).

@@ -4,30 +4,30 @@ import {
   describeTarget,
   readServerInfo,
   ServerInfo,
-} from '../connection';
-import { ArchiveInput } from '../archiveToc';
+} from '../postgres/connection';
+import { ArchiveInput } from '../archive/archiveToc';
 import {
   DatabaseProperties,
   readDatabaseProperties,
-} from '../databaseProperties';
+} from '../archive/databaseProperties';
 import {
   assertTargetCanTake,
   missingOnServer,
   readArchiveNeeds,
-} from '../restorePreflight';
-import { resolveLibpqEnv } from '../libpq';
-import { AgentError } from '../errors';
-import { Reporter } from '../events';
-import { Manifest, readManifest } from '../manifest';
-import { chooseRestoreClient, findClients } from '../pgClients';
-import { restoreArchive } from '../restoreArchive';
-import { describeErrors } from '../restoreErrors';
-import { localCheckedArchive, digestOf } from '../archiveSource';
-import { assertDigest, digestStream } from '../digest';
-import { openArtifact } from '../stores/openStore';
-import { ArtifactStore } from '../stores/ArtifactStore';
-import { parseJobs } from '../jobs';
-import { createMissingRoles } from '../globals';
+} from '../archive/restorePreflight';
+import { resolveLibpqEnv } from '../postgres/libpq';
+import { AgentError } from '../cli/errors';
+import { Reporter } from '../cli/reporter';
+import { Manifest, readManifest } from '../archive/manifest';
+import { chooseRestoreClient, findClients } from '../postgres/pgClients';
+import { restoreArchive } from '../archive/restoreArchive';
+import { describeErrors } from '../archive/restoreErrors';
+import { localCheckedArchive, digestOf } from '../archive/archiveSource';
+import { assertDigest, digestStream } from '../archive/digest';
+import { openArtifact } from '../storage/openStore';
+import { ArtifactStore } from '../storage/ArtifactStore';
+import { parseJobs } from '../cli/jobs';
+import { createMissingRoles } from '../postgres/roles';
 
 export interface RestoreOptions {
   from: string;

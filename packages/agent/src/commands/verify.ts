@@ -2,26 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { connect, readServerInfo } from '../connection';
-import { AgentError } from '../errors';
-import { Reporter } from '../events';
-import { Manifest, readManifest } from '../manifest';
-import { chooseRestoreClient, findClients } from '../pgClients';
-import { restoreArchive } from '../restoreArchive';
-import { countRows } from '../snapshot';
+import { connect, readServerInfo } from '../postgres/connection';
+import { AgentError } from '../cli/errors';
+import { Reporter } from '../cli/reporter';
+import { Manifest, readManifest } from '../archive/manifest';
+import { chooseRestoreClient, findClients } from '../postgres/pgClients';
+import { restoreArchive } from '../archive/restoreArchive';
+import { countRows } from '../postgres/snapshot';
 import {
   assertNoDifferences,
   compareTableHashes,
   differingTables,
   tableHashes,
-} from '../tableHashes';
-import { localCheckedArchive } from '../archiveSource';
-import { readDatabaseProperties } from '../databaseProperties';
+} from '../archive/tableHashes';
+import { localCheckedArchive } from '../archive/archiveSource';
+import { readDatabaseProperties } from '../archive/databaseProperties';
 import {
   assertTargetCanTake,
   missingOnServer,
   readArchiveNeeds,
-} from '../restorePreflight';
+} from '../archive/restorePreflight';
 import { targetEnv } from './restore';
 
 const run = promisify(execFile);

@@ -1,4 +1,4 @@
-import { AgentError } from '../errors';
+import { AgentError } from '../cli/errors';
 import type { AgentErrorCode, ResultEvent } from './events';
 import {
   describeExit,

@@ -1,0 +1,268 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { digestStream } from './digest';
+import { AgentError, ioReason } from '../cli/errors';
+import { Reporter } from '../cli/reporter';
+import { interruption, killOnAbort } from '../cli/interrupt';
+import { ArchiveFile, directoryDigest } from './manifest';
+import { DumpProgress } from '../cli/progress';
+import { ArtifactStore } from '../storage/ArtifactStore';
+
+// The two ways `dump` writes pg_dump's archive into a store: streamed custom format (the default)
+// and, for --jobs N, the directory format by way of a local folder.
+
+/** Why a dump did not produce a complete artifact, or undefined when it did. */
+function describeFailure(outcome: {
+  interrupted?: string;
+  streamError?: Error;
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  bytes: number;
+  stderr: string;
+  location: string;
+}): AgentError | undefined {
+  if (outcome.interrupted) {
+    return new AgentError(
+      'interrupted',
+      `interrupted by ${outcome.interrupted} after ${outcome.bytes} bytes; nothing was kept`,
+    );
+  }
+  if (outcome.streamError) {
+    // the S3 store fails its stream with a storage error that already says what to fix
+    if (outcome.streamError instanceof AgentError) return outcome.streamError;
+    return new AgentError(
+      'storage',
+      `cannot write ${outcome.location}: ${ioReason(outcome.streamError)}`,
+    );
+  }
+  if (outcome.exit.signal) {
+    return new AgentError(
+      'dump',
+      `pg_dump was killed by ${outcome.exit.signal} after ${outcome.bytes} bytes; nothing was kept`,
+    );
+  }
+  if (outcome.exit.code !== 0) {
+    const tail = outcome.stderr.trim().split('\n').slice(-3).join(' | ');
+    return new AgentError(
+      'dump',
+      `pg_dump failed (exit ${outcome.exit.code}): ${tail || 'no message'}`,
+    );
+  }
+  return undefined;
+}
+
+/** What both ways of writing the archive need. */
+export interface ArchiveTarget {
+  pgDump: string;
+  /** compression, connection and snapshot options shared by both formats */
+  pgDumpArgs: string[];
+  jobs: number;
+  store: ArtifactStore;
+  dumpKey: string;
+  /** the most the dump can plausibly reach: sizes the S3 parts so the part limit is never hit */
+  expectedDumpBytes: number;
+  progress: DumpProgress;
+  reporter: Reporter;
+  signal: AbortSignal;
+}
+
+/** An archive written to the store and committed, but not yet a backup: the manifest makes it one. */
+export interface WrittenArchive {
+  bytes: number;
+  sha256: string;
+  /** directory format only */
+  files?: ArchiveFile[];
+  /** takes it out of the store again when a later step fails */
+  remove(): Promise<void>;
+}
+
+/** Starts pg_dump with the connection in its environment only; --verbose lines feed the progress. */
+function startPgDump(target: ArchiveTarget, args: string[]) {
+  const child = spawn(target.pgDump, args, {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  killOnAbort(child, target.signal);
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+    for (const line of chunk.split('\n').filter(Boolean)) {
+      target.progress.onStderrLine(line);
+      // --verbose narrates every step; a human needs only what went wrong
+      if (/(error|warning|detail|hint):/i.test(line))
+        target.reporter.log(`pg_dump: ${line}`);
+    }
+  });
+  const exited = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>(resolve =>
+    child.on('close', (code, sig) => resolve({ code, signal: sig })),
+  );
+  return { child, exited, stderr: () => stderr };
+}
+
+/** The custom format, streamed from pg_dump's stdout through a sha256 into one object: no temp file. */
+export async function dumpCustom(
+  target: ArchiveTarget,
+): Promise<WrittenArchive> {
+  const { store, dumpKey } = target;
+  const writer = await store.openWriter(dumpKey, {
+    expectedBytes: target.expectedDumpBytes,
+  });
+  const pgDump = startPgDump(target, ['--format=custom', ...target.pgDumpArgs]);
+  const counter = digestStream(
+    bytes => target.progress.onBytes(bytes),
+    writer.chunkBytes,
+  );
+  let streamError: unknown;
+  await pipeline(pgDump.child.stdout, counter.stream, writer.stream).catch(
+    error => {
+      streamError = error;
+      pgDump.child.kill('SIGTERM');
+    },
+  );
+  const failure = describeFailure({
+    interrupted: interruption(target.signal),
+    streamError: streamError
+      ? (await writer.failure()) ?? (streamError as Error)
+      : undefined,
+    exit: await pgDump.exited,
+    bytes: counter.bytes(),
+    stderr: pgDump.stderr(),
+    location: store.locationOf(dumpKey),
+  });
+  if (failure) {
+    await writer.abort();
+    throw failure;
+  }
+  await writer.commit();
+  return {
+    bytes: counter.bytes(),
+    sha256: counter.sha256(),
+    remove: () => store.remove(dumpKey),
+  };
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at a time. After the first failure no new item starts;
+ * it is rethrown once the running ones have settled, so nothing is still writing during cleanup.
+ */
+async function eachAtMost<T>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+) {
+  const queue = [...items];
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (queue.length && !failures.length) {
+      try {
+        await work(queue.shift()!);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, worker),
+  );
+  if (failures.length) throw failures[0];
+}
+
+/** Files uploaded at a time from a directory-format dump: many small tables go faster, memory stays bounded. */
+const UPLOADS_AT_ONCE = 4;
+
+/**
+ * The directory format of `pg_dump --jobs N`: pg_dump writes it into BACKLOT_TMPDIR (it cannot
+ * stream), then each file goes through a sha256 into its own object below `<run>.dump/`. Costs
+ * local disk of the compressed dump's size; buys N tables dumped and compressed at once.
+ */
+export async function dumpDirectory(
+  target: ArchiveTarget,
+): Promise<WrittenArchive> {
+  const { store, dumpKey } = target;
+  const tmpRoot = process.env.BACKLOT_TMPDIR || os.tmpdir();
+  const tmp = await fsp.mkdtemp(path.join(tmpRoot, 'backlot-dump-'));
+  const dir = path.join(tmp, 'archive');
+  const uploaded: string[] = [];
+  const removeUploaded = async () => {
+    for (const key of uploaded) await store.remove(key).catch(() => {});
+    await store.remove(dumpKey).catch(() => {});
+  };
+  try {
+    const pgDump = startPgDump(target, [
+      '--format=directory',
+      `--jobs=${target.jobs}`,
+      `--file=${dir}`,
+      ...target.pgDumpArgs,
+    ]);
+    pgDump.child.stdout.resume();
+    const exit = await pgDump.exited;
+    const failure = describeFailure({
+      interrupted: interruption(target.signal),
+      exit,
+      bytes: 0,
+      stderr: pgDump.stderr(),
+      location: dir,
+    });
+    if (failure) {
+      if (/No space left on device/.test(pgDump.stderr())) {
+        throw new AgentError(
+          'storage',
+          `the disk under ${tmpRoot} is full: dump --jobs writes the whole compressed dump there first; point BACKLOT_TMPDIR at a folder with more room, or dump with --jobs 1 (streams, no local copy)`,
+        );
+      }
+      throw failure;
+    }
+
+    const names = (await fsp.readdir(dir)).sort();
+    const files: ArchiveFile[] = [];
+    let done = 0;
+    const uploadOne = async (name: string) => {
+      const key = `${dumpKey}/${name}`;
+      const file = path.join(dir, name);
+      const writer = await store.openWriter(key, {
+        expectedBytes: (await fsp.stat(file)).size,
+      });
+      const digest = digestStream(undefined, writer.chunkBytes);
+      try {
+        await pipeline(fs.createReadStream(file), digest.stream, writer.stream);
+      } catch (error) {
+        const reason = (await writer.failure()) ?? (error as Error);
+        await writer.abort();
+        throw reason instanceof AgentError
+          ? reason
+          : new AgentError(
+              'storage',
+              `cannot write ${store.locationOf(key)}: ${ioReason(reason)}`,
+            );
+      }
+      await writer.commit();
+      uploaded.push(key);
+      files.push({ name, bytes: digest.bytes(), sha256: digest.sha256() });
+      done += digest.bytes();
+      target.progress.onBytes(done);
+    };
+    await eachAtMost(names, UPLOADS_AT_ONCE, async name => {
+      if (target.signal.aborted) {
+        throw new AgentError(
+          'interrupted',
+          `interrupted by ${interruption(target.signal)}; nothing was kept`,
+        );
+      }
+      await uploadOne(name);
+    });
+    files.sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { ...directoryDigest(files), files, remove: removeUploaded };
+  } catch (error) {
+    await removeUploaded();
+    throw error;
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -2,9 +2,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { AgentError } from '../cli/errors';
-import { lastLines, startPgTool } from '../postgres/pgTool';
+import { exitOf, lastLines, runPgTool } from '../postgres/pgTool';
 
 /**
  * Where pg_restore reads an archive from: a local file (or directory-format folder), or a stream
@@ -82,33 +81,24 @@ async function pgRestoreOutput(
   input: ArchiveInput,
   signal?: AbortSignal,
 ): Promise<Buffer> {
-  const streamed = !('file' in input);
-  const tool = startPgTool(pgRestore, streamed ? args : [...args, input.file], {
-    env: process.env,
-    stdin: streamed ? 'pipe' : 'ignore',
-    signal,
-  });
-  let fed: Promise<unknown> = Promise.resolve();
-  let source: Readable | undefined;
-  if (streamed) {
-    source = await input.open();
-    // pg_restore closes its stdin once it has read what it needs: the rest is not wanted
-    fed = pipeline(source, tool.stdin!).catch(() => {});
-  }
-  const chunks: Buffer[] = [];
-  tool.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const exit = await tool.exited;
-  source?.destroy();
-  await fed;
+  const { exit, stdout, stderrTail } = await runPgTool(
+    pgRestore,
+    'file' in input ? [...args, input.file] : args,
+    {
+      env: process.env,
+      signal,
+      input: 'open' in input ? () => input.open() : undefined,
+    },
+  );
   if (exit.code !== 0) {
     throw new AgentError(
       'verification',
-      `pg_restore cannot read the archive (${
-        exit.signal ?? `exit ${exit.code}`
-      }): ${lastLines(tool.stderrTail(), 2) || 'no message'}`,
+      `pg_restore cannot read the archive (${exitOf(exit)}): ${
+        lastLines(stderrTail, 2) || 'no message'
+      }`,
     );
   }
-  return Buffer.concat(chunks);
+  return stdout;
 }
 
 /** The archive's table of contents, including the database's own entries (`--create`). */

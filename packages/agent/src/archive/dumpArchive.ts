@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -7,7 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { digestStream } from './digest';
 import { AgentError, ioReason } from '../cli/errors';
 import { Reporter } from '../cli/reporter';
-import { interruption, killOnAbort } from '../cli/interrupt';
+import { interruption } from '../cli/interrupt';
+import { lastLines, startPgTool } from '../postgres/pgTool';
 import { ArchiveFile, directoryDigest } from './manifest';
 import { DumpProgress } from '../cli/progress';
 import { ArtifactStore } from '../storage/ArtifactStore';
@@ -45,10 +45,11 @@ function describeFailure(outcome: {
     );
   }
   if (outcome.exit.code !== 0) {
-    const tail = outcome.stderr.trim().split('\n').slice(-3).join(' | ');
     return new AgentError(
       'dump',
-      `pg_dump failed (exit ${outcome.exit.code}): ${tail || 'no message'}`,
+      `pg_dump failed (exit ${outcome.exit.code}): ${
+        lastLines(outcome.stderr, 3) || 'no message'
+      }`,
     );
   }
   return undefined;
@@ -79,31 +80,23 @@ export interface WrittenArchive {
   remove(): Promise<void>;
 }
 
-/** Starts pg_dump with the connection in its environment only; --verbose lines feed the progress. */
-function startPgDump(target: ArchiveTarget, args: string[]) {
-  const child = spawn(target.pgDump, args, {
+/** Starts pg_dump; its --verbose lines feed the progress, and only what went wrong reaches the log. */
+function startPgDump(
+  target: ArchiveTarget,
+  args: string[],
+  stdout: 'pipe' | 'ignore',
+) {
+  return startPgTool(target.pgDump, args, {
     env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  killOnAbort(child, target.signal);
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4000);
-    for (const line of chunk.split('\n').filter(Boolean)) {
+    stdout,
+    signal: target.signal,
+    onStderrLine: line => {
       target.progress.onStderrLine(line);
       // --verbose narrates every step; a human needs only what went wrong
       if (/(error|warning|detail|hint):/i.test(line))
         target.reporter.log(`pg_dump: ${line}`);
-    }
+    },
   });
-  const exited = new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-  }>(resolve =>
-    child.on('close', (code, sig) => resolve({ code, signal: sig })),
-  );
-  return { child, exited, stderr: () => stderr };
 }
 
 /** The custom format, streamed from pg_dump's stdout through a sha256 into one object: no temp file. */
@@ -114,18 +107,20 @@ export async function dumpCustom(
   const writer = await store.openWriter(dumpKey, {
     expectedBytes: target.expectedDumpBytes,
   });
-  const pgDump = startPgDump(target, ['--format=custom', ...target.pgDumpArgs]);
+  const pgDump = startPgDump(
+    target,
+    ['--format=custom', ...target.pgDumpArgs],
+    'pipe',
+  );
   const counter = digestStream(
     bytes => target.progress.onBytes(bytes),
     writer.chunkBytes,
   );
   let streamError: unknown;
-  await pipeline(pgDump.child.stdout, counter.stream, writer.stream).catch(
-    error => {
-      streamError = error;
-      pgDump.child.kill('SIGTERM');
-    },
-  );
+  await pipeline(pgDump.stdout!, counter.stream, writer.stream).catch(error => {
+    streamError = error;
+    pgDump.kill('SIGTERM');
+  });
   const failure = describeFailure({
     interrupted: interruption(target.signal),
     streamError: streamError
@@ -133,7 +128,7 @@ export async function dumpCustom(
       : undefined,
     exit: await pgDump.exited,
     bytes: counter.bytes(),
-    stderr: pgDump.stderr(),
+    stderr: pgDump.stderrTail(),
     location: store.locationOf(dumpKey),
   });
   if (failure) {
@@ -195,23 +190,26 @@ export async function dumpDirectory(
     await store.remove(dumpKey).catch(() => {});
   };
   try {
-    const pgDump = startPgDump(target, [
-      '--format=directory',
-      `--jobs=${target.jobs}`,
-      `--file=${dir}`,
-      ...target.pgDumpArgs,
-    ]);
-    pgDump.child.stdout.resume();
+    const pgDump = startPgDump(
+      target,
+      [
+        '--format=directory',
+        `--jobs=${target.jobs}`,
+        `--file=${dir}`,
+        ...target.pgDumpArgs,
+      ],
+      'ignore',
+    );
     const exit = await pgDump.exited;
     const failure = describeFailure({
       interrupted: interruption(target.signal),
       exit,
       bytes: 0,
-      stderr: pgDump.stderr(),
+      stderr: pgDump.stderrTail(),
       location: dir,
     });
     if (failure) {
-      if (/No space left on device/.test(pgDump.stderr())) {
+      if (/No space left on device/.test(pgDump.stderrTail())) {
         throw new AgentError(
           'storage',
           `the disk under ${tmpRoot} is full: dump --jobs writes the whole compressed dump there first; point BACKLOT_TMPDIR at a folder with more room, or dump with --jobs 1 (streams, no local copy)`,

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createHash, Hash } from 'node:crypto';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AgentError } from '../cli/errors';
-import { killOnAbort } from '../cli/interrupt';
+import { lastLines, startPgTool } from '../postgres/pgTool';
 
 const IDENT = String.raw`(?:"(?:[^"]|"")*"|[^ ,()."]+)`;
 const COPY_LINE = new RegExp(
@@ -34,25 +34,13 @@ export async function tableHashes(
   signal?: AbortSignal,
   reference?: Record<string, string[]>,
 ): Promise<TableContents> {
-  const child = spawn(command, args, {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  killOnAbort(child, signal);
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', chunk => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
-  const exited = new Promise<number | null>(resolve =>
-    child.on('close', code => resolve(code)),
-  );
+  const tool = startPgTool(command, args, { env, signal });
   const contents: TableContents = { hashes: {}, columns: {} };
   let table: string | undefined;
   let hash: Hash | undefined;
   let permutation: number[] | undefined;
   for await (const line of createInterface({
-    input: child.stdout,
+    input: tool.stdout!,
     crlfDelay: Infinity,
   })) {
     if (hash) {
@@ -77,17 +65,16 @@ export async function tableHashes(
       hash = createHash('sha256');
     }
   }
-  const code = await exited;
+  const { code } = await tool.exited;
   if (code !== 0) {
     throw new AgentError(
       'verification',
-      `${command
-        .split('/')
-        .pop()} could not read the data (exit ${code}): ${stderr
-        .trim()
-        .split('\n')
-        .slice(-2)
-        .join(' | ')}`,
+      `${path.basename(
+        command,
+      )} could not read the data (exit ${code}): ${lastLines(
+        tool.stderrTail(),
+        2,
+      )}`,
     );
   }
   return contents;

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { connect, readServerInfo } from '../postgres/connection';
+import { exitOf, runPgTool } from '../postgres/pgTool';
 import { AgentError } from '../cli/errors';
 import { Reporter } from '../cli/reporter';
 import { Manifest, readManifest } from '../archive/manifest';
@@ -23,8 +22,6 @@ import {
   readArchiveNeeds,
 } from '../archive/restorePreflight';
 import { targetEnv } from './restore';
-
-const run = promisify(execFile);
 
 export interface VerifyOptions {
   from: string;
@@ -190,17 +187,18 @@ async function checkArchive(
     manifest.pgDump,
     manifest.server,
   );
-  try {
-    await run(path.join(client.dir, 'pg_restore'), ['--list', file], {
-      maxBuffer: 64 * 1024 * 1024,
-      signal,
-    });
-  } catch (error: any) {
+  // the whole table of contents read: the archive is one pg_restore can restore
+  const { exit, stderrTail } = await runPgTool(
+    path.join(client.dir, 'pg_restore'),
+    ['--list', file],
+    { env: process.env, stdout: 'ignore', signal },
+  );
+  if (exit.code !== 0) {
     throw new AgentError(
       'verification',
-      `pg_restore cannot read the archive: ${String(
-        error.stderr ?? error.message,
-      ).trim()}`,
+      `pg_restore cannot read the archive: ${
+        stderrTail.trim() || exitOf(exit)
+      }`,
     );
   }
   if (options.scratchUrl || options.scratch) {

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { AgentError } from '../cli/errors';
-
-const run = promisify(execFile);
+import { runPgTool } from './pgTool';
 
 /** A directory holding pg_dump, pg_restore and psql of one PostgreSQL major. */
 export interface PgClient {
@@ -46,9 +43,11 @@ export async function findClients(
     const pgDump = path.join(dir, 'pg_dump');
     if (!fs.existsSync(pgDump)) continue;
     try {
-      const { stdout } = await run(pgDump, ['--version']);
-      const parsed = parsePgVersion(stdout);
-      if (parsed) found.push({ ...parsed, dir });
+      const { exit, stdout } = await runPgTool(pgDump, ['--version'], {
+        env: process.env,
+      });
+      const parsed = parsePgVersion(stdout.toString('utf8'));
+      if (parsed && exit.code === 0) found.push({ ...parsed, dir });
     } catch {
       // a broken install is skipped, the others may still match
     }

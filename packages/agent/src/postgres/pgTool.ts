@@ -1,7 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { killOnAbort } from '../cli/interrupt';
+
+// Every pg client program the agent runs (pg_dump, pg_dumpall, pg_restore, and their --version)
+// starts here: one place that keeps the connection out of argv, stops the child on SIGTERM/SIGINT,
+// reads stderr as whole lines and keeps a bounded tail of it for the error message.
 
 /** How much of a tool's stderr is kept for the error message of a failed run. */
 const STDERR_TAIL_CHARS = 4000;
@@ -21,6 +26,14 @@ export interface RunningTool {
   kill(signal?: NodeJS.Signals): void;
 }
 
+export interface PgToolOptions {
+  env: NodeJS.ProcessEnv;
+  stdin?: 'pipe' | 'ignore';
+  stdout?: 'pipe' | 'ignore';
+  signal?: AbortSignal;
+  onStderrLine?: (line: string) => void;
+}
+
 /**
  * Starts a pg client program (pg_dump, pg_restore, pg_dumpall) with the connection in its
  * environment only, stopped by SIGTERM when `signal` fires. Its stderr is read line by line, so
@@ -29,13 +42,7 @@ export interface RunningTool {
 export function startPgTool(
   binary: string,
   args: string[],
-  options: {
-    env: NodeJS.ProcessEnv;
-    stdin?: 'pipe' | 'ignore';
-    stdout?: 'pipe' | 'ignore';
-    signal?: AbortSignal;
-    onStderrLine?: (line: string) => void;
-  },
+  options: PgToolOptions,
 ): RunningTool {
   const child = spawn(binary, args, {
     env: options.env,
@@ -60,6 +67,46 @@ export function startPgTool(
     stderrTail: () => tail,
     kill: sig => child.kill(sig),
   };
+}
+
+/** A tool that ran to its end: how it exited, what it printed on stdout, the end of its stderr. */
+export interface FinishedTool {
+  exit: ToolExit;
+  stdout: Buffer;
+  stderrTail: string;
+}
+
+/**
+ * Runs a pg tool to its end, gathering its stdout. With `input`, that stream is fed to its stdin;
+ * a tool that stops reading once it has what it needs (pg_restore --list of a streamed archive)
+ * is not an error: the rest is not wanted.
+ */
+export async function runPgTool(
+  binary: string,
+  args: string[],
+  options: Omit<PgToolOptions, 'stdin'> & { input?: () => Promise<Readable> },
+): Promise<FinishedTool> {
+  const tool = startPgTool(binary, args, {
+    ...options,
+    stdin: options.input ? 'pipe' : 'ignore',
+  });
+  const chunks: Buffer[] = [];
+  tool.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+  let source: Readable | undefined;
+  let fed: Promise<unknown> = Promise.resolve();
+  if (options.input) {
+    source = await options.input();
+    fed = pipeline(source, tool.stdin!).catch(() => {});
+  }
+  const exit = await tool.exited;
+  source?.destroy();
+  await fed;
+  return { exit, stdout: Buffer.concat(chunks), stderrTail: tool.stderrTail() };
+}
+
+/** How a tool ended, for a message: "exit 1" or the signal that killed it. */
+export function exitOf(exit: ToolExit): string {
+  return exit.signal ?? `exit ${exit.code}`;
 }
 
 /** A tool's stderr line for the agent's log: pg tools prefix their own lines, which get no second prefix. */

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { AgentError } from '../cli/errors';
 import { PgClient } from './pgClients';
-
-const run = promisify(execFile);
+import { exitOf, FinishedTool, lastLines, runPgTool } from './pgTool';
 
 /**
  * The cluster's roles (`pg_dumpall --roles-only`), so a dump can be restored into a fresh server with
@@ -14,10 +11,20 @@ const run = promisify(execFile);
  */
 export async function dumpRoles(
   client: PgClient,
-  options: { passwords?: boolean } = {},
+  options: { passwords?: boolean; signal?: AbortSignal } = {},
 ): Promise<string> {
+  const failed = (why: string) =>
+    new AgentError(
+      'dump',
+      `pg_dumpall --roles-only failed: ${why} (${
+        options.passwords
+          ? 'role passwords need a superuser; drop --role-passwords, or '
+          : ''
+      }run with --no-globals to back up without roles)`,
+    );
+  let finished: FinishedTool;
   try {
-    const { stdout } = await run(
+    finished = await runPgTool(
       path.join(client.dir, 'pg_dumpall'),
       [
         '--roles-only',
@@ -29,24 +36,14 @@ export async function dumpRoles(
           ? [`--database=${process.env.PGDATABASE}`]
           : []),
       ],
-      { env: process.env, maxBuffer: 256 * 1024 * 1024 },
+      { env: process.env, signal: options.signal },
     );
-    return stdout;
-  } catch (error: any) {
-    const message = String(error.stderr || error.message)
-      .trim()
-      .split('\n')
-      .slice(-2)
-      .join(' | ');
-    throw new AgentError(
-      'dump',
-      `pg_dumpall --roles-only failed: ${message} (${
-        options.passwords
-          ? 'role passwords need a superuser; drop --role-passwords, or '
-          : ''
-      }run with --no-globals to back up without roles)`,
-    );
+  } catch (error) {
+    throw failed((error as Error).message); // it could not be started
   }
+  const { exit, stdout, stderrTail } = finished;
+  if (exit.code !== 0) throw failed(lastLines(stderrTail, 2) || exitOf(exit));
+  return stdout.toString('utf8');
 }
 
 /** The statements of a SQL script, split at semicolons outside quotes; psql meta-commands dropped. */

@@ -11,6 +11,7 @@ import { LocalRunner } from './runners/LocalRunner';
 import { RunService } from './runs/RunService';
 import { BackupDispatcher } from './schedule/BackupDispatcher';
 import { ScheduleSync } from './schedule/ScheduleSync';
+import { DefaultEntityStatusService } from './status/EntityStatusService';
 import { DatabaseRunStore } from './stores/DatabaseRunStore';
 import { ScheduleStore } from './stores/ScheduleStore';
 
@@ -94,11 +95,13 @@ export const dbBackupsPlugin = createBackendPlugin({
             httpAuth: deps.httpAuth,
             permissions: deps.permissions,
             auditor: deps.auditor,
-            runs,
-            runService,
-            databases,
-            schedules,
-            verifyRestores: Boolean(config.scratchConnection),
+            runs: runService,
+            status: new DefaultEntityStatusService({
+              databases,
+              runs,
+              schedules,
+              verifyRestores: Boolean(config.scratchConnection),
+            }),
           }),
         );
         logger.info(

@@ -7,5 +7,6 @@ export * from './annotations';
 export * from './schedule';
 export * from './runs';
 export * from './permissions';
+export * from './auditEvents';
 export * from './databaseEntity';
 export * from './retention';

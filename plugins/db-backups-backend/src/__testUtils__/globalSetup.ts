@@ -1,15 +1,16 @@
-import { testbedUp } from '@backlot/testbed';
+import { SERVER_MAJORS, testbedDatabaseUrl } from '@backlot/testbed';
 
 /**
- * Starts (or reuses) the testbed's real PostgreSQL servers once per test run and points
- * Backstage's TestDatabases at them, so store tests run on PostgreSQL as well as SQLite.
+ * Points Backstage's TestDatabases at the testbed's PostgreSQL servers, so store tests run on
+ * PostgreSQL as well as SQLite. Their URLs are fixed, so nothing is started here: the tests that
+ * need no server (router, config, services with fakes) run with the testbed down, and each test
+ * that needs a server starts it itself with testbedUp (cheap when it already runs).
  */
 export default async function globalSetup() {
-  const testbed = await testbedUp({ pg: [14, 15, 16, 17, 18] });
   process.env.BACKSTAGE_TEST_DISABLE_DOCKER = '1';
-  for (const [major, url] of Object.entries(testbed.postgres)) {
+  for (const major of SERVER_MAJORS) {
     process.env[
       `BACKSTAGE_TEST_DATABASE_POSTGRES${major}_CONNECTION_STRING`
-    ] ??= url;
+    ] ??= testbedDatabaseUrl(major, 'postgres');
   }
 }

@@ -1,5 +1,6 @@
 import {
   AuditorService,
+  AuditorServiceCreateEventOptions,
   BackstageCredentials,
   HttpAuthService,
   PermissionsService,
@@ -10,45 +11,77 @@ import {
   AuthorizeResult,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
+import { JsonObject } from '@backstage/types';
 import {
-  EntityBackupStatus,
+  BACKUP_START_AUDIT_EVENT,
+  RUNS_LIST_AUDIT_EVENT,
+  RUN_FETCH_AUDIT_EVENT,
+  STATUS_FETCH_AUDIT_EVENT,
+  VERIFY_START_AUDIT_EVENT,
   dbBackupsBackupCreatePermission,
   dbBackupsReadPermission,
-  nextDueTime,
 } from '@backlot/plugin-db-backups-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod/v3';
-import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
-import { RunService } from '../runs/RunService';
-import { RunStore } from '../stores/RunStore';
-import { ScheduleStore } from '../stores/ScheduleStore';
+import { RunRequest, RunRequests } from '../runs/types';
+import { EntityStatusService } from '../status/EntityStatusService';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   auditor: AuditorService;
-  runs: RunStore;
-  runService: RunService;
-  databases: DatabaseCatalog;
-  schedules: ScheduleStore;
-  /** verify runs restore into a scratch database (dbBackups.verify.scratchConnection is set) */
-  verifyRestores: boolean;
+  runs: RunRequests;
+  status: EntityStatusService;
 }
 
 /** Entity refs are compared case-insensitively in Backstage; we store them lower-cased. */
-export function normalizeEntityRef(ref: string, field = 'entityRef'): string {
-  try {
-    return stringifyEntityRef(
-      parseEntityRef(ref, {
-        defaultKind: 'resource',
-        defaultNamespace: 'default',
-      }),
-    ).toLocaleLowerCase('en-US');
-  } catch (error) {
-    throw new InputError(`${field}: ${(error as Error).message}`);
-  }
+export function normalizeEntityRef(ref: string): string {
+  return stringifyEntityRef(
+    parseEntityRef(ref, {
+      defaultKind: 'resource',
+      defaultNamespace: 'default',
+    }),
+  ).toLocaleLowerCase('en-US');
 }
+
+const entityRef = z
+  .string({ required_error: 'required' })
+  .min(1)
+  .transform((ref, ctx) => {
+    try {
+      return normalizeEntityRef(ref);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
+/** A namespace or name in a URL path: whatever an entity ref can hold there. */
+const refPart = z
+  .string()
+  .min(1)
+  .regex(/^[^:/]+$/, 'must not contain ":" or "/"');
+
+const listRunsQuery = z.object({
+  entityRef,
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).optional(),
+});
+
+/** Any id is well-formed: one that names no run is a 404, as it always was. */
+const runParams = z.object({ id: z.string().min(1) });
+
+const createRunBody = z.object({
+  entityRef,
+  kind: z.enum(['backup', 'verify'], {
+    errorMap: () => ({ message: 'must be "backup" or "verify"' }),
+  }),
+  /** verify: the backup run to verify; default the newest successful one. */
+  runId: z.string().uuid().optional(),
+});
+
+const statusParams = z.object({ namespace: refPart, name: refPart });
 
 function parse<T extends z.ZodTypeAny>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input);
@@ -62,189 +95,190 @@ function parse<T extends z.ZodTypeAny>(schema: T, input: unknown): z.infer<T> {
   return result.data;
 }
 
-const listRunsQuery = z.object({
-  entityRef: z.string({ required_error: 'required' }).min(1),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
-});
+/** A person starts a run manually; a service token is an API client. */
+function requester(
+  credentials: BackstageCredentials,
+): Omit<RunRequest, 'entityRef'> {
+  const principal = credentials.principal as {
+    type: string;
+    userEntityRef?: string;
+    subject?: string;
+  };
+  return {
+    trigger: principal.type === 'user' ? 'manual' : 'api',
+    requestedBy: principal.userEntityRef ?? principal.subject,
+  };
+}
 
-const createRunBody = z.object({
-  entityRef: z.string({ required_error: 'required' }).min(1),
-  kind: z.enum(['backup', 'verify'], {
-    errorMap: () => ({ message: 'must be "backup" or "verify"' }),
-  }),
-  /** verify: the backup run to verify; default the newest successful one. */
-  runId: z.string().uuid().optional(),
-});
-
+/**
+ * The REST API. Every route goes through the same steps, in this order:
+ *
+ * 1. credentials (`httpAuth.credentials`: 401 without them);
+ * 2. input validated with zod (400, naming the field);
+ * 3. an auditor event opened: reads at `low`, state changes at `medium`. It opens before the
+ *    permission check so that refused requests are in the audit trail too (they end as failed);
+ * 4. authorization against the entity the request names (403), before anything is looked up, so an
+ *    answer never tells a caller who may not see an entity whether it exists;
+ * 5. one service call; its errors (404, 400) and its success close the auditor event.
+ *
+ * `GET /runs/:id` names a run, not an entity, and the entity to authorize against is only known
+ * from the run itself. There the run is read first, but a run the caller may not read answers
+ * exactly as a run that does not exist: 404 with the same message. The alternative, 403 for both,
+ * would make a typo look like a permission problem and need a policy decision that does not depend
+ * on the entity. Run ids are random UUIDs, so the 404 gives away nothing a caller could enumerate.
+ */
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const {
-    httpAuth,
-    permissions,
-    auditor,
-    runs,
-    runService,
-    databases,
-    schedules,
-  } = options;
+  const { httpAuth, permissions, auditor, runs, status } = options;
   const router = Router();
   router.use(express.json());
 
-  async function authorize(
+  const credentialsOf = (req: express.Request) =>
+    httpAuth.credentials(req, { allow: ['user', 'service'] });
+
+  async function isAllowed(
     permission: ResourcePermission<'catalog-entity'>,
-    entityRef: string,
+    ref: string,
     credentials: BackstageCredentials,
-  ) {
+  ): Promise<boolean> {
     const [decision] = await permissions.authorize(
-      [{ permission, resourceRef: entityRef }],
+      [{ permission, resourceRef: ref }],
       { credentials },
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(
-        `${permission.name} is not allowed on ${entityRef}`,
-      );
+    return decision.result === AuthorizeResult.ALLOW;
+  }
+
+  async function authorize(
+    permission: ResourcePermission<'catalog-entity'>,
+    ref: string,
+    credentials: BackstageCredentials,
+  ) {
+    if (!(await isAllowed(permission, ref, credentials))) {
+      throw new NotAllowedError(`${permission.name} is not allowed on ${ref}`);
     }
   }
 
-  router.get('/runs', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const query = parse(listRunsQuery, req.query);
-    const entityRef = normalizeEntityRef(query.entityRef);
-    await authorize(dbBackupsReadPermission, entityRef, credentials);
-    res.json(
-      await runs.listRuns({
-        entityRef,
-        limit: query.limit,
-        cursor: query.cursor,
-      }),
-    );
-  });
-
-  router.get('/runs/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const run = await runs.getRun(req.params.id);
-    if (!run) {
-      throw new NotFoundError(`No run with id ${req.params.id}`);
-    }
-    await authorize(dbBackupsReadPermission, run.entityRef, credentials);
-    res.json(run);
-  });
-
-  router.post('/runs', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const body = parse(createRunBody, req.body);
-    const entityRef = normalizeEntityRef(body.entityRef);
-    const auditorEvent = await auditor.createEvent({
-      eventId: `${body.kind}-start`,
-      severityLevel: 'medium',
-      request: req,
-      meta: { entityRef, kind: body.kind },
-    });
+  /** Runs `work` inside an auditor event: success with the meta `work` returns, or fail with its error. */
+  async function audited<T>(
+    req: express.Request,
+    event: Omit<AuditorServiceCreateEventOptions, 'request'>,
+    work: () => Promise<{ result: T; meta?: JsonObject }>,
+  ): Promise<T> {
+    const auditorEvent = await auditor.createEvent({ ...event, request: req });
     try {
-      await authorize(dbBackupsBackupCreatePermission, entityRef, credentials);
-      const database = await databases.getDatabase(entityRef);
-      if (!database) {
-        throw new NotFoundError(
-          `${entityRef} is not a database entity in the catalog`,
-        );
-      }
-      const principal = credentials.principal as {
-        type: string;
-        userEntityRef?: string;
-        subject?: string;
-      };
-      const requester = {
-        trigger:
-          principal.type === 'user' ? ('manual' as const) : ('api' as const),
-        requestedBy: principal.userEntityRef ?? principal.subject,
-      };
-      if (body.kind === 'verify') {
-        const backup = body.runId
-          ? await runs.getRun(body.runId)
-          : await runs.latestRun(entityRef, { status: 'succeeded' });
-        if (
-          !backup?.artifact ||
-          backup.kind !== 'backup' ||
-          backup.status !== 'succeeded' ||
-          backup.entityRef !== entityRef
-        ) {
-          throw new InputError(
-            body.runId
-              ? `runId: ${body.runId} is not a successful backup of ${entityRef}`
-              : `${entityRef} has no successful backup to verify yet`,
-          );
-        }
-        const run = await runService.requestVerify({ backup, ...requester });
-        await auditorEvent.success({
-          meta: { runId: run.id, backupRunId: backup.id },
-        });
-        res.status(202).json({ id: run.id });
-        return;
-      }
-      if (database.problems.length) {
-        throw new InputError(
-          `${entityRef} cannot be backed up until its annotations are fixed: ${database.problems
-            .map(p => `${p.annotation}: ${p.message}`)
-            .join('; ')}`,
-        );
-      }
-      const run = await runService.requestBackup({ entityRef, ...requester });
-      await auditorEvent.success({ meta: { runId: run!.id } });
-      res.status(202).json({ id: run!.id });
+      const { result, meta } = await work();
+      await auditorEvent.success(meta ? { meta } : undefined);
+      return result;
     } catch (error) {
       await auditorEvent.fail({ error: error as Error });
       throw error;
     }
+  }
+
+  router.get('/runs', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const query = parse(listRunsQuery, req.query);
+    const page = await audited(
+      req,
+      {
+        eventId: RUNS_LIST_AUDIT_EVENT,
+        severityLevel: 'low',
+        meta: { entityRef: query.entityRef },
+      },
+      async () => {
+        await authorize(dbBackupsReadPermission, query.entityRef, credentials);
+        return { result: await runs.listRuns(query) };
+      },
+    );
+    res.json(page);
+  });
+
+  router.get('/runs/:id', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const { id } = parse(runParams, req.params);
+    const run = await audited(
+      req,
+      {
+        eventId: RUN_FETCH_AUDIT_EVENT,
+        severityLevel: 'low',
+        meta: { runId: id },
+      },
+      async () => {
+        // See above: missing and not readable are one answer.
+        const found = await runs.getRun(id);
+        if (
+          !found ||
+          !(await isAllowed(
+            dbBackupsReadPermission,
+            found.entityRef,
+            credentials,
+          ))
+        ) {
+          throw new NotFoundError(`No run with id ${id}`);
+        }
+        return { result: found };
+      },
+    );
+    res.json(run);
+  });
+
+  router.post('/runs', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const body = parse(createRunBody, req.body);
+    const request = { entityRef: body.entityRef, ...requester(credentials) };
+    const run = await audited(
+      req,
+      {
+        eventId:
+          body.kind === 'verify'
+            ? VERIFY_START_AUDIT_EVENT
+            : BACKUP_START_AUDIT_EVENT,
+        severityLevel: 'medium',
+        meta: { entityRef: body.entityRef, kind: body.kind },
+      },
+      async () => {
+        await authorize(
+          dbBackupsBackupCreatePermission,
+          body.entityRef,
+          credentials,
+        );
+        if (body.kind === 'verify') {
+          const verify = await runs.startVerify({
+            ...request,
+            runId: body.runId,
+          });
+          return {
+            result: verify.run,
+            meta: { runId: verify.run.id, backupRunId: verify.backup.id },
+          };
+        }
+        const backup = await runs.startBackup(request);
+        return { result: backup, meta: { runId: backup.id } };
+      },
+    );
+    res.status(202).json({ id: run.id });
   });
 
   router.get('/entities/:namespace/:name/status', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const entityRef = normalizeEntityRef(
-      `resource:${req.params.namespace}/${req.params.name}`,
+    const credentials = await credentialsOf(req);
+    const params = parse(statusParams, req.params);
+    const ref = normalizeEntityRef(
+      `resource:${params.namespace}/${params.name}`,
     );
-    await authorize(dbBackupsReadPermission, entityRef, credentials);
-    const database = await databases.getDatabase(entityRef);
-    if (!database) {
-      throw new NotFoundError(
-        `${entityRef} is not a database entity in the catalog`,
-      );
-    }
-    const { schedule } = database.settings;
-    const row = await schedules.get(entityRef);
-    const nextRunAt = schedule
-      ? (row?.cron === schedule.cron && row.timezone === schedule.timezone
-          ? row.nextDueAt
-          : nextDueTime(schedule, new Date())
-        ).toISOString()
-      : null;
-    const status: EntityBackupStatus = {
-      entityRef,
-      schedule: schedule?.cron ?? null,
-      timezone:
-        schedule?.timezone ?? database.settings.schedule?.timezone ?? 'UTC',
-      nextRunAt,
-      lastSuccess:
-        (await runs.latestRun(entityRef, { status: 'succeeded' })) ?? null,
-      lastRun: (await runs.latestRun(entityRef)) ?? null,
-      lastVerified:
-        (await runs.latestRun(entityRef, {
-          status: 'succeeded',
-          kind: 'verify',
-        })) ?? null,
-      verifyRestores: options.verifyRestores,
-      problems: database.problems,
-    };
-    res.json(status);
+    const answer = await audited(
+      req,
+      {
+        eventId: STATUS_FETCH_AUDIT_EVENT,
+        severityLevel: 'low',
+        meta: { entityRef: ref },
+      },
+      async () => {
+        await authorize(dbBackupsReadPermission, ref, credentials);
+        return { result: await status.getStatus(ref) };
+      },
+    );
+    res.json(answer);
   });
 
   return router;

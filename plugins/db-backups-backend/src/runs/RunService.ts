@@ -1,4 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { InputError, NotFoundError } from '@backstage/errors';
 import {
   backupsToPrune,
   parseRetention,
@@ -6,10 +7,11 @@ import {
   RunTrigger,
 } from '@backlot/plugin-db-backups-common';
 import pLimit from 'p-limit';
-import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
+import { DatabaseCatalog, DatabaseEntry } from '../catalog/DatabaseCatalog';
 import { DbBackupsConfig } from '../config/DbBackupsConfig';
 import { Runner } from '../runners/Runner';
 import { RunStore } from '../stores/RunStore';
+import { RunRequest, RunRequests } from './types';
 
 const STALE_AFTER_MS = 3 * 60 * 1000;
 
@@ -25,7 +27,7 @@ export interface BackupRequestOptions {
  * (agent failure, bad annotations, a crash of this code) leaves it failed with a message, never
  * stuck and never falsely succeeded.
  */
-export class RunService {
+export class RunService implements RunRequests {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly heldRunIds = new Set<string>();
@@ -40,6 +42,69 @@ export class RunService {
     },
   ) {
     this.limit = pLimit(options.config.concurrency);
+  }
+
+  listRuns(options: { entityRef: string; limit: number; cursor?: string }) {
+    return this.options.runs.listRuns(options);
+  }
+
+  getRun(id: string) {
+    return this.options.runs.getRun(id);
+  }
+
+  async startBackup(request: RunRequest): Promise<Run> {
+    const database = await this.requireDatabase(request.entityRef);
+    if (database.problems.length) {
+      throw new InputError(
+        `${
+          request.entityRef
+        } cannot be backed up until its annotations are fixed: ${database.problems
+          .map(p => `${p.annotation}: ${p.message}`)
+          .join('; ')}`,
+      );
+    }
+    // Only a scheduled due time can already have its run; a request without one always gets a run.
+    return (await this.requestBackup(request))!;
+  }
+
+  async startVerify(
+    request: RunRequest & { runId?: string },
+  ): Promise<{ run: Run; backup: Run }> {
+    const { entityRef, runId } = request;
+    await this.requireDatabase(entityRef);
+    const { runs } = this.options;
+    const backup = runId
+      ? await runs.getRun(runId)
+      : await runs.latestRun(entityRef, { status: 'succeeded' });
+    // A run of another entity answers as a missing one: the caller was authorized for entityRef only.
+    if (
+      !backup?.artifact ||
+      backup.kind !== 'backup' ||
+      backup.status !== 'succeeded' ||
+      backup.entityRef !== entityRef
+    ) {
+      throw new InputError(
+        runId
+          ? `runId: ${runId} is not a successful backup of ${entityRef}`
+          : `${entityRef} has no successful backup to verify yet`,
+      );
+    }
+    const run = await this.requestVerify({
+      backup,
+      trigger: request.trigger,
+      requestedBy: request.requestedBy,
+    });
+    return { run, backup };
+  }
+
+  private async requireDatabase(entityRef: string): Promise<DatabaseEntry> {
+    const database = await this.options.databases.getDatabase(entityRef);
+    if (!database) {
+      throw new NotFoundError(
+        `${entityRef} is not a database entity in the catalog`,
+      );
+    }
+    return database;
   }
 
   /**

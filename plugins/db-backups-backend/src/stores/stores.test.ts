@@ -1,14 +1,17 @@
 import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
 import { DatabaseService } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
+import { testbedUp } from '@backlot/testbed';
 import { DatabaseRunStore } from './DatabaseRunStore';
 import { ScheduleStore } from './ScheduleStore';
 
 jest.setTimeout(120_000);
 
 // SQLite is the embedded default, PostgreSQL what production runs; both are real servers here
-// (the PostgreSQL one comes from the testbed, see __testUtils__/globalSetup.ts).
+// (the PostgreSQL one is the testbed's, see __testUtils__/globalSetup.ts).
 const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_16'] });
+
+beforeAll(() => testbedUp({ pg: [16], clients: [] }));
 
 async function stores(id: TestDatabaseId) {
   const knex = await databases.init(id);

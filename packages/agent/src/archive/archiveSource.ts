@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { assertDigest, digestStream } from './digest';
 import { AgentError } from '../cli/errors';
 import { Reporter } from '../cli/reporter';
-import { directoryDigest, isArchiveFileName, Manifest } from './manifest';
+import { artifactKeysOf, isArchiveFileName } from './layout';
+import { directoryDigest, Manifest } from './manifest';
 import { openArtifact } from '../storage/openStore';
 
 const discard = () =>
@@ -101,7 +102,7 @@ function archiveParts(name: string, manifest: Manifest) {
     );
   }
   return files.map(file => ({
-    key: `${name}/${file.name}`,
+    key: artifactKeysOf(name).file(file.name),
     label: `the artifact's file ${file.name}`,
     expected: file,
   }));

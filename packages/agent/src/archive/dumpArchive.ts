@@ -11,6 +11,7 @@ import { lastLines, startPgTool } from '../postgres/pgTool';
 import { ArchiveFile, directoryDigest } from './manifest';
 import { DumpProgress } from '../cli/progress';
 import { ArtifactStore } from '../storage/ArtifactStore';
+import { ArtifactKeys } from './layout';
 
 // The two ways `dump` writes pg_dump's archive into a store: streamed custom format (the default)
 // and, for --jobs N, the directory format by way of a local folder.
@@ -62,7 +63,7 @@ export interface ArchiveTarget {
   pgDumpArgs: string[];
   jobs: number;
   store: ArtifactStore;
-  dumpKey: string;
+  keys: ArtifactKeys;
   /** the most the dump can plausibly reach: sizes the S3 parts so the part limit is never hit */
   expectedDumpBytes: number;
   progress: DumpProgress;
@@ -103,7 +104,8 @@ function startPgDump(
 export async function dumpCustom(
   target: ArchiveTarget,
 ): Promise<WrittenArchive> {
-  const { store, dumpKey } = target;
+  const { store } = target;
+  const dumpKey = target.keys.dump;
   const writer = await store.openWriter(dumpKey, {
     expectedBytes: target.expectedDumpBytes,
   });
@@ -180,7 +182,8 @@ const UPLOADS_AT_ONCE = 4;
 export async function dumpDirectory(
   target: ArchiveTarget,
 ): Promise<WrittenArchive> {
-  const { store, dumpKey } = target;
+  const { store } = target;
+  const dumpKey = target.keys.dump;
   const tmpRoot = process.env.BACKLOT_TMPDIR || os.tmpdir();
   const tmp = await fsp.mkdtemp(path.join(tmpRoot, 'backlot-dump-'));
   const dir = path.join(tmp, 'archive');
@@ -222,7 +225,7 @@ export async function dumpDirectory(
     const files: ArchiveFile[] = [];
     let done = 0;
     const uploadOne = async (name: string) => {
-      const key = `${dumpKey}/${name}`;
+      const key = target.keys.file(name);
       const file = path.join(dir, name);
       const writer = await store.openWriter(key, {
         expectedBytes: (await fsp.stat(file)).size,

@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import { AgentError } from '../cli/errors';
 import { openArtifact } from '../storage/openStore';
+import { artifactKeysOf } from './layout';
 
 /** One file of a directory-format dump (`dump --jobs N`), stored below `<run>.dump/`. */
 export interface ArchiveFile {
   name: string;
   bytes: number;
   sha256: string;
-}
-
-/** pg_dump's directory format writes flat names like toc.dat or 3456.dat.zst: never a path. */
-export function isArchiveFileName(name: string) {
-  return /^[a-zA-Z0-9_][a-zA-Z0-9._-]*$/.test(name);
 }
 
 /** The commit marker written beside each dump. */
@@ -29,6 +25,8 @@ export interface Manifest {
   /** the archive's sha256; for a directory, of its file list (see directoryDigest) */
   sha256: string;
   files?: ArchiveFile[];
+  /** directory format: pg_dump's --jobs */
+  jobs?: number;
   dumpKey: string;
   /** Rows per table, counted in the snapshot the dump was taken in. */
   tables?: Record<string, number>;
@@ -38,14 +36,21 @@ export interface Manifest {
   finishedAt: string;
 }
 
+/** The manifest's URL beside a dump's URL. */
 export function manifestUrlOf(dumpUrl: string): string {
-  if (!dumpUrl.endsWith('.dump')) {
-    throw new AgentError(
-      'usage',
-      `--from "${dumpUrl}" must be the URL of a .dump`,
-    );
-  }
-  return `${dumpUrl.slice(0, -'.dump'.length)}.manifest.json`;
+  return artifactKeysOf(dumpUrl).manifest;
+}
+
+/** What a result event says of a backup that was read: where it is and what its manifest records. */
+export function manifestFacts(dumpUrl: string, manifest: Manifest) {
+  return {
+    location: dumpUrl,
+    manifest: manifestUrlOf(dumpUrl),
+    bytes: manifest.bytes,
+    sha256: manifest.sha256,
+    serverVersion: manifest.server.version,
+    pgDumpVersion: manifest.pgDump.version,
+  };
 }
 
 /** Reads the manifest of a dump; without it there is no backup to restore or verify. */

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { resolveLibpqEnv, useLibpqEnv } from '../postgres/libpq';
 import { DumpSnapshot } from '../postgres/snapshot';
-import { DumpProgress } from '../cli/progress';
+import { ServerInfo } from '../postgres/connection';
 import { dumpRoles } from '../postgres/roles';
+import { chooseClient, findClients, PgClient } from '../postgres/pgClients';
 import {
   Compression,
   defaultCompression,
@@ -11,12 +12,19 @@ import {
   parseCompression,
   pgDumpCompressArg,
 } from '../archive/compression';
-import { AgentError } from '../cli/errors';
-import { Reporter } from '../cli/reporter';
-import { chooseClient, findClients } from '../postgres/pgClients';
+import {
+  dumpCustom,
+  dumpDirectory,
+  WrittenArchive,
+} from '../archive/dumpArchive';
+import { ArtifactKeys, newArtifactKeys } from '../archive/layout';
+import { Manifest } from '../archive/manifest';
+import { ArtifactStore } from '../storage/ArtifactStore';
 import { openStore } from '../storage/openStore';
+import { AgentError } from '../cli/errors';
 import { parseJobs } from '../cli/jobs';
-import { dumpCustom, dumpDirectory } from '../archive/dumpArchive';
+import { DumpProgress } from '../cli/progress';
+import { CommandRun, ResultFacts } from '../cli/runCommand';
 
 export interface DumpOptions {
   to: string;
@@ -35,41 +43,6 @@ export interface DumpOptions {
   events?: boolean;
 }
 
-/** `<namespace>/<name>/<yyyy>/<mm>/<dd>/<runId>`: one folder per entity and day (UTC). */
-export function artifactBase(entity: string, runId: string, now: Date) {
-  const [namespace, name, ...rest] = entity.split('/');
-  if (
-    !namespace ||
-    !name ||
-    rest.length ||
-    /[^a-zA-Z0-9._-]/.test(namespace + name)
-  ) {
-    throw new AgentError(
-      'usage',
-      `--entity "${entity}" is not <namespace>/<name>`,
-    );
-  }
-  if (!/^[a-zA-Z0-9-]+$/.test(runId)) {
-    throw new AgentError(
-      'usage',
-      `--run-id "${runId}" may hold only letters, digits and dashes`,
-    );
-  }
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${namespace}/${name}/${now.getUTCFullYear()}/${pad(
-    now.getUTCMonth() + 1,
-  )}/${pad(now.getUTCDate())}/${runId}`;
-}
-
-/** The agent's own peak memory and CPU (children excluded), for sizing runners and the benchmark. */
-function ownResources() {
-  const usage = process.resourceUsage();
-  return {
-    peakRssBytes: usage.maxRSS * 1024,
-    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
-  };
-}
-
 /**
  * The most a dump of a database of `databaseBytes` can plausibly reach. Compressed, about the data
  * itself (twice the database leaves room for text COPY of binary-ish columns). Uncompressed, COPY
@@ -86,192 +59,229 @@ function settled<T>(result: PromiseSettledResult<T>): T {
 }
 
 /**
- * Dumps the database of the libpq environment with the pg_dump of its major into the store.
- * The manifest is written last: no manifest, no backup. Any failure removes what was written.
+ * What a dump has written so far, undone newest first when a later step fails: a dump without its
+ * manifest is not a backup, and nothing of it may be left behind.
  */
-export async function dump(
+class Rollback {
+  private readonly steps: (() => Promise<void>)[] = [];
+
+  add(step: () => Promise<void>) {
+    this.steps.push(step);
+  }
+
+  async run() {
+    // each step is tried: a failed removal must not keep the others from running, nor hide the
+    // failure that made them necessary
+    for (const step of this.steps.reverse()) await step().catch(() => {});
+  }
+}
+
+/** Everything a dump settles before any data moves. */
+interface DumpPlan {
+  runId: string;
+  entity: string;
+  startedAt: Date;
+  jobs: number;
+  store: ArtifactStore;
+  keys: ArtifactKeys;
+  snapshot: DumpSnapshot;
+  server: ServerInfo;
+  client: PgClient;
+  pgDump: string;
+  compression: Compression;
+}
+
+/**
+ * Prepare: the connection, the options, the snapshot, the pg_dump of the server's major and a
+ * writable store. The independent checks run at once; a failure is reported in a fixed order
+ * (server, client, storage), whichever came first.
+ */
+async function prepare(
   options: DumpOptions,
-  reporter: Reporter,
-  signal: AbortSignal,
-) {
+  { reporter, known }: CommandRun,
+): Promise<DumpPlan> {
   const runId = options.runId ?? randomUUID();
   const startedAt = new Date();
-  let snapshot: DumpSnapshot | undefined;
-  let progress: DumpProgress | undefined;
-  let versions: { serverVersion: string | null; pgDumpVersion: string | null } =
-    {
-      serverVersion: null,
-      pgDumpVersion: null,
-    };
-
+  // the agent and its children (pg_dump, pg_dumpall) all read this one libpq environment
+  useLibpqEnv(
+    resolveLibpqEnv(
+      process.env,
+      options.sourceUrl
+        ? { url: options.sourceUrl, what: '--source-url' }
+        : undefined,
+    ),
+  );
+  const jobs = parseJobs(options.jobs);
+  const entity = options.entity;
+  const keys = newArtifactKeys(entity, runId, startedAt);
+  const requested = options.compress
+    ? parseCompression(options.compress)
+    : undefined;
+  const store = openStore(options.to);
+  const [snapshotOpened, clientsFound, storeChecked] = await Promise.allSettled(
+    [DumpSnapshot.open(), findClients(), store.check()],
+  );
+  const snapshot = settled(snapshotOpened);
   try {
-    // the agent and its children (pg_dump, pg_dumpall) all read this one libpq environment
-    useLibpqEnv(
-      resolveLibpqEnv(
-        process.env,
-        options.sourceUrl
-          ? { url: options.sourceUrl, what: '--source-url' }
-          : undefined,
-      ),
-    );
-    const jobs = parseJobs(options.jobs);
-    const base = artifactBase(options.entity, runId, startedAt);
-    const requested = options.compress
-      ? parseCompression(options.compress)
-      : undefined;
-    const store = openStore(options.to);
-    const dumpKey = `${base}.dump`;
-    const manifestKey = `${base}.manifest.json`;
-    const globalsKey = `${base}.globals.sql`;
-    // Independent start-up steps, at once; a failure is reported in this order, whichever came first.
-    const [snapshotOpened, clientsFound, storeChecked] =
-      await Promise.allSettled([
-        DumpSnapshot.open(),
-        findClients(),
-        store.check(),
-      ]);
-    snapshot = settled(snapshotOpened);
     const server = snapshot.server;
-    versions.serverVersion = server.version;
+    known.serverVersion = server.version;
     const client = chooseClient(settled(clientsFound), server);
-    versions = { serverVersion: server.version, pgDumpVersion: client.version };
+    known.pgDumpVersion = client.version;
     const pgDump = path.join(client.dir, 'pg_dump');
     const compression = requested ?? defaultCompression(client.major);
-    const compressArg = pgDumpCompressArg(compression, client.major);
     reporter.log(`server ${server.version}, using ${pgDump} ${client.version}`);
     reporter.event({
       type: 'start',
       runId,
-      entityRef: options.entity,
+      entityRef: entity,
       serverVersion: server.version,
       serverMajor: server.major,
       pgDumpVersion: client.version,
       pgDumpPath: pgDump,
     });
     settled(storeChecked);
-    const sizes = await snapshot.sizes();
-    progress = new DumpProgress(reporter, sizes);
-    let tables: Record<string, number>;
-    // Counted on a second connection in the dump's own snapshot, while pg_dump runs.
+    return {
+      runId,
+      entity,
+      startedAt,
+      jobs,
+      store,
+      keys,
+      snapshot,
+      server,
+      client,
+      pgDump,
+      compression,
+    };
+  } catch (error) {
+    await snapshot.close();
+    throw error;
+  }
+}
+
+/** What the write step stored: the archive, its row counts and the roles. Not a backup yet. */
+interface Written {
+  archive: WrittenArchive;
+  tables: Record<string, number>;
+  globalsKey: string | null;
+}
+
+/**
+ * Write: pg_dump's archive into the store, with the row counts and the roles read at the same
+ * time in the dump's own snapshot. Each object written goes on `rollback`.
+ */
+async function write(
+  plan: DumpPlan,
+  options: DumpOptions,
+  { reporter, signal }: CommandRun,
+  rollback: Rollback,
+): Promise<Written> {
+  const { snapshot, store, keys, client, compression } = plan;
+  const sizes = await snapshot.sizes();
+  const progress = new DumpProgress(reporter, sizes);
+  try {
+    // counted on the snapshot's own connection while pg_dump runs
     const tablesCounted = snapshot.rowCounts();
     tablesCounted.catch(() => {});
     // the roles, read while pg_dump runs rather than after it
     const roles =
       options.globals !== false
-        ? dumpRoles(client, { passwords: options.rolePasswords })
+        ? dumpRoles(client, { passwords: options.rolePasswords, signal })
         : undefined;
     roles?.catch(() => {});
-    const pgDumpArgs = [
-      compressArg,
-      '--no-password',
-      '--verbose', // its "dumping contents of table" lines drive the progress
-      `--snapshot=${snapshot.id}`,
-    ];
-    const archive = await (jobs > 1 ? dumpDirectory : dumpCustom)({
-      pgDump,
-      pgDumpArgs,
-      jobs,
+    const archive = await (plan.jobs > 1 ? dumpDirectory : dumpCustom)({
+      pgDump: plan.pgDump,
+      pgDumpArgs: [
+        pgDumpCompressArg(compression, client.major),
+        '--no-password',
+        '--verbose', // its "dumping contents of table" lines drive the progress
+        `--snapshot=${snapshot.id}`,
+      ],
+      jobs: plan.jobs,
       store,
-      dumpKey,
+      keys,
       expectedDumpBytes: expectedDumpBytes(sizes.databaseBytes, compression),
       progress,
       reporter,
       signal,
     });
-    try {
-      tables = await tablesCounted;
-    } catch (error) {
-      await archive.remove();
+    rollback.add(() => archive.remove());
+    const tables = await tablesCounted.catch(error => {
       throw new AgentError(
         'dump',
-        `counting rows in the dump's snapshot failed: ${
-          (error as Error).message
-        }`,
+        `counting rows in the dump's snapshot failed: ${error.message}`,
       );
-    }
+    });
     progress.onBytes(archive.bytes);
     progress.finish();
-
-    let globals: string | undefined;
-    if (options.globals !== false) {
-      try {
-        await store.putSmall(globalsKey, await roles!);
-        globals = store.keyOf(globalsKey);
-      } catch (error) {
-        await archive.remove();
-        throw error;
-      }
-    }
-
-    const { bytes, sha256 } = archive;
-    const manifest = {
-      formatVersion: 1,
-      entityRef: options.entity,
-      runId,
-      server: { version: server.version, major: server.major },
-      pgDump: { version: client.version, major: client.major, path: pgDump },
-      format: archive.files ? 'directory' : 'custom',
-      compression: describeCompression(compression),
-      bytes,
-      sha256,
-      ...(archive.files ? { files: archive.files, jobs } : {}),
-      dumpKey: store.keyOf(dumpKey),
-      tables,
-      globalsKey: globals ?? null,
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-    };
-    try {
-      await store.putSmall(
-        manifestKey,
-        `${JSON.stringify(manifest, null, 2)}\n`,
-      );
-    } catch (error) {
-      // a dump without its manifest is not a backup: do not leave one behind
-      await archive.remove();
-      if (globals) await store.remove(globalsKey);
-      throw error;
-    }
-    reporter.log(
-      `done: ${bytes} bytes, sha256 ${sha256}, ${store.locationOf(dumpKey)}`,
-    );
-    reporter.event({
-      type: 'result',
-      status: 'succeeded',
-      location: store.locationOf(dumpKey),
-      manifest: store.locationOf(manifestKey),
-      key: store.keyOf(dumpKey),
-      bytes,
-      sha256,
-      ...versions,
-      error: null,
-      errorsIgnored: null,
-      ...ownResources(),
-    });
+    if (!roles) return { archive, tables, globalsKey: null };
+    await store.putSmall(keys.globals, await roles);
+    rollback.add(() => store.remove(keys.globals));
+    return { archive, tables, globalsKey: store.keyOf(keys.globals) };
   } catch (error) {
-    progress?.stop();
-    const agentError =
-      error instanceof AgentError
-        ? error
-        : new AgentError(
-            'internal',
-            String((error as Error)?.message ?? error),
-          );
-    reporter.event({
-      type: 'result',
-      status: 'failed',
-      location: null,
-      manifest: null,
-      key: null,
-      bytes: null,
-      sha256: null,
-      ...versions,
-      error: { code: agentError.code, message: agentError.message },
-      errorsIgnored: null,
-      ...ownResources(),
-    });
-    throw agentError;
+    progress.stop();
+    throw error;
+  }
+}
+
+/** Commit: the manifest, written last, makes what was written a backup. */
+async function commit(
+  plan: DumpPlan,
+  { archive, tables, globalsKey }: Written,
+  { reporter }: CommandRun,
+): Promise<ResultFacts> {
+  const { store, keys, server, client } = plan;
+  const manifest: Manifest = {
+    formatVersion: 1,
+    entityRef: plan.entity,
+    runId: plan.runId,
+    server: { version: server.version, major: server.major },
+    pgDump: { version: client.version, major: client.major, path: plan.pgDump },
+    format: archive.files ? 'directory' : 'custom',
+    compression: describeCompression(plan.compression),
+    bytes: archive.bytes,
+    sha256: archive.sha256,
+    ...(archive.files ? { files: archive.files, jobs: plan.jobs } : {}),
+    dumpKey: store.keyOf(keys.dump),
+    tables,
+    globalsKey,
+    startedAt: plan.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+  };
+  await store.putSmall(keys.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  reporter.log(
+    `done: ${archive.bytes} bytes, sha256 ${archive.sha256}, ${store.locationOf(
+      keys.dump,
+    )}`,
+  );
+  return {
+    location: store.locationOf(keys.dump),
+    manifest: store.locationOf(keys.manifest),
+    key: store.keyOf(keys.dump),
+    bytes: archive.bytes,
+    sha256: archive.sha256,
+    serverVersion: server.version,
+    pgDumpVersion: client.version,
+  };
+}
+
+/**
+ * Dumps the database of the libpq environment with the pg_dump of its major into the store:
+ * prepare (nothing written), write (the archive and the roles, each on one rollback list), commit
+ * (the manifest, last: no manifest, no backup). Any failure undoes what was written.
+ */
+export async function dump(
+  options: DumpOptions,
+  run: CommandRun,
+): Promise<ResultFacts> {
+  const plan = await prepare(options, run);
+  const rollback = new Rollback();
+  try {
+    return await commit(plan, await write(plan, options, run, rollback), run);
+  } catch (error) {
+    await rollback.run();
+    throw error;
   } finally {
-    await snapshot?.close();
+    await plan.snapshot.close();
   }
 }

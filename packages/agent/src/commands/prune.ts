@@ -1,5 +1,5 @@
-import { Reporter } from '../cli/reporter';
-import { isArchiveFileName, manifestUrlOf } from '../archive/manifest';
+import { CommandRun, ResultFacts } from '../cli/runCommand';
+import { artifactKeysOf, isArchiveFileName } from '../archive/layout';
 import { openArtifact } from '../storage/openStore';
 
 /**
@@ -26,15 +26,18 @@ export interface PruneOptions {
  * Deletes one backup: the manifest first, so that a crash half-way leaves an uncommitted dump
  * (never listed as a backup) rather than a manifest that points at nothing.
  */
-export async function prune(options: PruneOptions, reporter: Reporter) {
-  manifestUrlOf(options.from); // refuses anything but a .dump
+export async function prune(
+  options: PruneOptions,
+  { reporter }: CommandRun,
+): Promise<ResultFacts> {
+  const urls = artifactKeysOf(options.from); // refuses anything but a .dump
   const { store, name } = openArtifact(options.from);
-  const base = name.slice(0, -'.dump'.length);
-  const manifestKey = `${base}.manifest.json`;
-  const files = filesOf(await store.readSmall(manifestKey));
-  await store.remove(manifestKey);
-  for (const file of files) await store.remove(`${name}/${file}`);
+  const keys = artifactKeysOf(name);
+  const files = filesOf(await store.readSmall(keys.manifest));
+  await store.remove(keys.manifest);
+  for (const file of files) await store.remove(keys.file(file));
   // the dump itself (for a directory-format dump, its now empty folder) and the roles
-  for (const key of [name, `${base}.globals.sql`]) await store.remove(key);
+  for (const key of [keys.dump, keys.globals]) await store.remove(key);
   reporter.log(`deleted ${options.from} and its manifest`);
+  return { location: urls.dump, manifest: urls.manifest };
 }

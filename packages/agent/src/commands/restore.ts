@@ -18,7 +18,9 @@ import {
 import { resolveLibpqEnv } from '../postgres/libpq';
 import { AgentError } from '../cli/errors';
 import { Reporter } from '../cli/reporter';
-import { Manifest, readManifest } from '../archive/manifest';
+import { artifactKeysOf } from '../archive/layout';
+import { Manifest, manifestFacts, readManifest } from '../archive/manifest';
+import { CommandRun, ResultFacts } from '../cli/runCommand';
 import { chooseRestoreClient, findClients } from '../postgres/pgClients';
 import { restoreArchive } from '../archive/restoreArchive';
 import { describeErrors } from '../archive/restoreErrors';
@@ -79,7 +81,7 @@ async function restoreRoles(
   env: NodeJS.ProcessEnv,
   reporter: Reporter,
 ) {
-  const globalsName = dumpName.replace(/\.dump$/, '.globals.sql');
+  const globalsName = artifactKeysOf(dumpName).globals;
   if (!manifest.globalsKey) {
     throw new AgentError(
       'usage',
@@ -216,9 +218,9 @@ async function checkTarget(
  */
 export async function restore(
   options: RestoreOptions,
-  reporter: Reporter,
-  signal?: AbortSignal,
-) {
+  run: CommandRun,
+): Promise<ResultFacts> {
+  const { reporter, signal } = run;
   const jobs = parseJobs(options.jobs);
   const manifest = await readManifest(options.from);
   const env = targetEnv(options.targetUrl);
@@ -327,7 +329,10 @@ export async function restore(
         )} ignored (--allow-errors): check that it holds what you need`,
       );
     }
-    return { manifest, server, client, database, outcome };
+    return {
+      ...manifestFacts(options.from, manifest),
+      errorsIgnored: outcome.allowedErrors ?? null,
+    };
   } finally {
     await local?.release();
   }

@@ -4,7 +4,8 @@ import { connect, readServerInfo } from '../postgres/connection';
 import { exitOf, runPgTool } from '../postgres/pgTool';
 import { AgentError } from '../cli/errors';
 import { Reporter } from '../cli/reporter';
-import { Manifest, readManifest } from '../archive/manifest';
+import { Manifest, manifestFacts, readManifest } from '../archive/manifest';
+import { CommandRun, ResultFacts } from '../cli/runCommand';
 import { chooseRestoreClient, findClients } from '../postgres/pgClients';
 import { restoreArchive } from '../archive/restoreArchive';
 import { countRows } from '../postgres/snapshot';
@@ -162,9 +163,9 @@ async function checkScratchRestore(
 /** Checks that a backup can be restored: checksum, archive table of contents, optionally a real restore. */
 export async function verify(
   options: VerifyOptions,
-  reporter: Reporter,
-  signal?: AbortSignal,
-) {
+  run: CommandRun,
+): Promise<ResultFacts> {
+  const { reporter, signal } = run;
   const manifest = await readManifest(options.from);
   const local = await localCheckedArchive(options.from, manifest, reporter);
   try {
@@ -172,7 +173,7 @@ export async function verify(
   } finally {
     await local.release();
   }
-  return { manifest };
+  return manifestFacts(options.from, manifest);
 }
 
 async function checkArchive(

@@ -338,6 +338,12 @@ describe('backlot-agent restore and verify', () => {
       ).toBeGreaterThanOrEqual(3);
       const pruned = await agent(['prune', '--from', location], toolsEnv());
       expect(pruned.code).toBe(EXIT_CODES.ok);
+      expect(pruned.result).toMatchObject({
+        status: 'succeeded',
+        location,
+        manifest: location.replace(/\.dump$/, '.manifest.json'),
+        error: null,
+      });
       expect(await storedUnder(location.replace(/\.dump$/, ''))).toEqual([]);
     },
   );

@@ -12,8 +12,8 @@ import { RunService } from './runs/RunService';
 import { BackupDispatcher } from './schedule/BackupDispatcher';
 import { ScheduleSync } from './schedule/ScheduleSync';
 import { DefaultEntityStatusService } from './status/EntityStatusService';
-import { DatabaseRunStore } from './stores/DatabaseRunStore';
-import { ScheduleStore } from './stores/ScheduleStore';
+import { createDatabaseStores } from './database/createDatabaseStores';
+import { StaleRunDetector } from './runs/StaleRunDetector';
 
 /**
  * Backlot: backups of the PostgreSQL databases in the software catalog.
@@ -43,8 +43,7 @@ export const dbBackupsPlugin = createBackendPlugin({
         const config = readDbBackupsConfig(deps.config);
         deps.permissionsRegistry.addPermissions(dbBackupsPermissions);
 
-        const runs = await DatabaseRunStore.create({ database: deps.database });
-        const schedules = await ScheduleStore.create({
+        const { runs, schedules } = await createDatabaseStores({
           database: deps.database,
         });
         const databases = new DatabaseCatalog(deps.catalog, deps.auth, config);
@@ -68,6 +67,11 @@ export const dbBackupsPlugin = createBackendPlugin({
           runs: runService,
           logger,
         });
+        const staleRuns = new StaleRunDetector({
+          runs,
+          heldRunIds: () => runService.heldRunIds(),
+          logger,
+        });
 
         await scheduler.scheduleTask({
           id: 'db-backups-catalog-sync',
@@ -86,6 +90,16 @@ export const dbBackupsPlugin = createBackendPlugin({
           scope: 'local',
           fn: async () => {
             await dispatcher.tick();
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'db-backups-stale-runs',
+          frequency: config.tickFrequency,
+          timeout: { minutes: 5 },
+          // Every replica keeps its own runs alive and may fail any stale one.
+          scope: 'local',
+          fn: async () => {
+            await staleRuns.tick();
           },
         });
         deps.lifecycle.addShutdownHook(() => runService.drain());

@@ -10,10 +10,8 @@ import pLimit from 'p-limit';
 import { DatabaseCatalog, DatabaseEntry } from '../catalog/DatabaseCatalog';
 import { DbBackupsConfig } from '../config/DbBackupsConfig';
 import { Runner } from '../runners/Runner';
-import { RunStore } from '../stores/RunStore';
+import { RunStore } from '../database/RunStore';
 import { RunRequest, RunRequests } from './types';
-
-const STALE_AFTER_MS = 3 * 60 * 1000;
 
 export interface BackupRequestOptions {
   entityRef: string;
@@ -30,7 +28,7 @@ export interface BackupRequestOptions {
 export class RunService implements RunRequests {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly heldRunIds = new Set<string>();
+  private readonly held = new Set<string>();
 
   constructor(
     private readonly options: {
@@ -143,44 +141,21 @@ export class RunService implements RunRequests {
   }
 
   private start(run: Run, execute: () => Promise<void>) {
-    this.heldRunIds.add(run.id);
+    this.held.add(run.id);
     const task = this.limit(execute)
       .catch(error =>
         this.options.logger.error(`run ${run.id} could not be finished`, error),
       )
       .finally(() => {
         this.inFlight.delete(task);
-        this.heldRunIds.delete(run.id);
+        this.held.delete(run.id);
       });
     this.inFlight.add(task);
   }
 
-  /**
-   * Keeps this instance's queued and running runs alive, and fails runs whose instance went away
-   * (a backend restart or crash) so that none stays "running" forever.
-   */
-  async reconcile(now: Date): Promise<void> {
-    const { runs, logger } = this.options;
-    await runs.touch([...this.heldRunIds]);
-    const stale = await runs.listStale(
-      new Date(now.getTime() - STALE_AFTER_MS),
-    );
-    for (const run of stale) {
-      if (this.heldRunIds.has(run.id)) continue;
-      await runs
-        .transition(run.id, 'failed', {
-          error: `the backend instance executing this run stopped (no sign of life for ${
-            STALE_AFTER_MS / 60000
-          } minutes); start the backup again`,
-        })
-        .then(
-          () =>
-            logger.warn(
-              `run ${run.id} of ${run.entityRef} was abandoned; marked failed`,
-            ),
-          () => undefined, // another replica reconciled it first
-        );
-    }
+  /** The runs this instance queued or executes and has not finished (StaleRunDetector keeps them alive). */
+  heldRunIds(): string[] {
+    return [...this.held];
   }
 
   /** Resolves once every run started by this instance has ended (tests, shutdown). */

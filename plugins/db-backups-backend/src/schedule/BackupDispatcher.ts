@@ -1,7 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { nextDueTime } from '@backlot/plugin-db-backups-common';
 import { RunService } from '../runs/RunService';
-import { ScheduleStore } from '../stores/ScheduleStore';
+import { ScheduleStore } from '../database/ScheduleStore';
 
 /**
  * Runs on every backend replica each tick and turns due schedules into runs. Exactly one run per
@@ -46,7 +46,6 @@ export class BackupDispatcher {
         );
       }
     }
-    await runs.reconcile(now);
     return started;
   }
 }

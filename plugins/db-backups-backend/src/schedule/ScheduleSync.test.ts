@@ -5,7 +5,7 @@ import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
 import { readDbBackupsConfig } from '../config/DbBackupsConfig';
-import { ScheduleStore } from '../stores/ScheduleStore';
+import { createDatabaseStores } from '../database/createDatabaseStores';
 import { ScheduleSync } from './ScheduleSync';
 import { databaseEntity } from '../__testUtils__/fixtures';
 
@@ -14,7 +14,7 @@ const now = new Date('2026-03-28T23:30:00Z');
 
 async function setup(entities: Entity[]) {
   const knex = await databases.init('SQLITE_3');
-  const schedules = await ScheduleStore.create({
+  const { schedules } = await createDatabaseStores({
     database: { getClient: async () => knex } as DatabaseService,
   });
   const config = readDbBackupsConfig(

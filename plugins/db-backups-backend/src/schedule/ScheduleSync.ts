@@ -1,7 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { nextDueTime } from '@backlot/plugin-db-backups-common';
 import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
-import { ScheduleRow, ScheduleStore } from '../stores/ScheduleStore';
+import { ScheduleRow, ScheduleStore } from '../database/ScheduleStore';
 
 /**
  * Makes the schedule table match the catalog: new or changed crons get a fresh next due time,

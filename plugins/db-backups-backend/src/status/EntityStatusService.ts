@@ -4,8 +4,8 @@ import {
   nextDueTime,
 } from '@backlot/plugin-db-backups-common';
 import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
-import { RunStore } from '../stores/RunStore';
-import { ScheduleStore } from '../stores/ScheduleStore';
+import { RunStore } from '../database/RunStore';
+import { ScheduleStore } from '../database/ScheduleStore';
 
 /** The answer of `GET /entities/:namespace/:name/status`; the router's tests mock it. */
 export interface EntityStatusService {

@@ -1,6 +1,4 @@
 import { Knex } from 'knex';
-import { DatabaseService } from '@backstage/backend-plugin-api';
-import { applyDatabaseMigrations } from './migrations';
 
 const TABLE = 'db_backups_schedules';
 
@@ -30,18 +28,9 @@ const fromRow = (row: Row): ScheduleRow => ({
  * One row per scheduled database entity, shared by every backend replica. The next due time lives
  * here rather than in a scheduler task per entity: claiming is a compare-and-set on it, and a
  * removed entity is a deleted row (the Backstage scheduler never forgets a task, backstage#25511).
+ * Made by createDatabaseStores, which migrates the tables.
  */
 export class ScheduleStore {
-  static async create(options: {
-    database: DatabaseService;
-  }): Promise<ScheduleStore> {
-    const knex = await options.database.getClient();
-    if (!options.database.migrations?.skip) {
-      await applyDatabaseMigrations(knex);
-    }
-    return new ScheduleStore(knex);
-  }
-
   constructor(private readonly db: Knex) {}
 
   async list(): Promise<ScheduleRow[]> {

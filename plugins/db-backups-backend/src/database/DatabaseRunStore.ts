@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Knex } from 'knex';
-import { DatabaseService } from '@backstage/backend-plugin-api';
 import { InputError, NotFoundError } from '@backstage/errors';
 import {
   Run,
@@ -9,7 +8,6 @@ import {
   RunStatus,
 } from '@backlot/plugin-db-backups-common';
 import { NewRun, RunPatch, RunStore } from './RunStore';
-import { applyDatabaseMigrations } from './migrations';
 import { assertTransition, statusesLeadingTo } from '../runs/RunStateMachine';
 
 const TABLE = 'db_backups_runs';
@@ -94,19 +92,11 @@ function decodeCursor(cursor: string): { queuedAt: number; id: string } {
   return { queuedAt: Number(queuedAt), id };
 }
 
-/** Run history in the plugin's own database (SQLite or PostgreSQL) through Knex. */
+/**
+ * Run history in the plugin's own database (SQLite or PostgreSQL) through Knex; made by
+ * createDatabaseStores, which migrates the tables.
+ */
 export class DatabaseRunStore implements RunStore {
-  static async create(options: {
-    database: DatabaseService;
-    now?: () => number;
-  }): Promise<DatabaseRunStore> {
-    const knex = await options.database.getClient();
-    if (!options.database.migrations?.skip) {
-      await applyDatabaseMigrations(knex);
-    }
-    return new DatabaseRunStore(knex, options.now ?? Date.now);
-  }
-
   constructor(private readonly db: Knex, private readonly now: () => number) {}
 
   async createRun(run: NewRun): Promise<Run | undefined> {

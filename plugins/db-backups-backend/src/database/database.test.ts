@@ -2,8 +2,8 @@ import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
 import { DatabaseService } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
 import { testbedUp } from '@backlot/testbed';
+import { createDatabaseStores } from './createDatabaseStores';
 import { DatabaseRunStore } from './DatabaseRunStore';
-import { ScheduleStore } from './ScheduleStore';
 
 jest.setTimeout(120_000);
 
@@ -16,11 +16,7 @@ beforeAll(() => testbedUp({ pg: [16], clients: [] }));
 async function stores(id: TestDatabaseId) {
   const knex = await databases.init(id);
   const database = { getClient: async () => knex } as DatabaseService;
-  return {
-    knex,
-    runs: await DatabaseRunStore.create({ database }),
-    schedules: await ScheduleStore.create({ database }),
-  };
+  return { knex, ...(await createDatabaseStores({ database })) };
 }
 
 describe.each(databases.eachSupportedId())('stores on %s', id => {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { AgentError } from '../cli/errors';
 
 // Where each object of one backup lives in a store, and the only place that spells it:
@@ -20,6 +21,8 @@ export interface ArtifactKeys {
 }
 
 const DUMP = '.dump';
+/** A namespace or name of a catalog entity, as far as a key needs it: no slash, nothing to quote. */
+const ENTITY_PART = /^[a-zA-Z0-9._-]+$/;
 
 function keysOf(base: string): ArtifactKeys {
   return {
@@ -41,7 +44,8 @@ export function newArtifactKeys(
     !namespace ||
     !name ||
     rest.length ||
-    /[^a-zA-Z0-9._-]/.test(namespace + name)
+    !ENTITY_PART.test(namespace) ||
+    !ENTITY_PART.test(name)
   ) {
     throw new AgentError(
       'usage',
@@ -60,6 +64,31 @@ export function newArtifactKeys(
       now.getUTCMonth() + 1,
     )}/${pad(now.getUTCDate())}/${runId}`,
   );
+}
+
+/** libpq's user when none is set: the operating system's. */
+function osUser(env: NodeJS.ProcessEnv) {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return env.USER ?? ''; // a container's uid may have no name
+  }
+}
+
+/**
+ * dump's entity when --entity is not given: `default/<database name>`, the database being dumped,
+ * found as libpq finds it (PGDATABASE, which a --source-url or service has set by now, else the
+ * user's name), as someone using the agent alone would expect.
+ */
+export function defaultEntity(env: NodeJS.ProcessEnv): string {
+  const database = env.PGDATABASE || env.PGUSER || osUser(env);
+  if (!ENTITY_PART.test(database)) {
+    throw new AgentError(
+      'usage',
+      `without --entity the backup is named default/<database>, and the database name "${database}" cannot be an entity's name (letters, digits, ".", "_", "-"): give --entity <namespace>/<name>`,
+    );
+  }
+  return `default/${database}`;
 }
 
 /** The keys (or URLs) beside a dump's key or URL; anything but a `.dump` is a usage error. */

@@ -42,9 +42,9 @@ export function createProgram(handlers: CommandHandlers): Command {
       'dump the database with the pg_dump of its major into the storage',
     )
     .requiredOption('--to <url>', 'storage URL (file:///path/prefix)')
-    .requiredOption(
+    .option(
       '--entity <namespace/name>',
-      'the catalog entity the dump belongs to',
+      'the catalog entity the dump belongs to (default: default/<database name>)',
     )
     .option(
       '--source-url <url>',

@@ -17,7 +17,11 @@ import {
   dumpDirectory,
   WrittenArchive,
 } from '../archive/dumpArchive';
-import { ArtifactKeys, newArtifactKeys } from '../archive/layout';
+import {
+  ArtifactKeys,
+  defaultEntity,
+  newArtifactKeys,
+} from '../archive/layout';
 import { Manifest } from '../archive/manifest';
 import { ArtifactStore } from '../storage/ArtifactStore';
 import { openStore } from '../storage/openStore';
@@ -28,7 +32,8 @@ import { CommandRun, ResultFacts } from '../cli/runCommand';
 
 export interface DumpOptions {
   to: string;
-  entity: string;
+  /** `<namespace>/<name>`; default `default/<database name>` */
+  entity?: string;
   runId?: string;
   compress?: string;
   /** 2 or more: pg_dump --jobs, which writes the directory format (into BACKLOT_TMPDIR first) */
@@ -112,7 +117,7 @@ async function prepare(
     ),
   );
   const jobs = parseJobs(options.jobs);
-  const entity = options.entity;
+  const entity = options.entity ?? defaultEntity(process.env);
   const keys = newArtifactKeys(entity, runId, startedAt);
   const requested = options.compress
     ? parseCompression(options.compress)

@@ -195,6 +195,45 @@ describe('backlot-agent dump', () => {
     expect(bad.stderr).not.toContain(PGPASSWORD);
   });
 
+  it('names the backup default/<database> without --entity, the database from PGDATABASE or --source-url', async () => {
+    const env = libpq(16, 'backlot_agent_it');
+    const fromEnv = await runAgent(
+      ['dump', '--to', pathToFileURL(tmp()).href, '--no-globals', '--events'],
+      env,
+    );
+    expect(fromEnv.code).toBe(EXIT_CODES.ok);
+    expect(fromEnv.events[0]).toMatchObject({
+      type: 'start',
+      entityRef: 'default/backlot_agent_it',
+    });
+    expect(fromEnv.result.key).toMatch(
+      /^default\/backlot_agent_it\/\d{4}\/\d{2}\/\d{2}\/[0-9a-f-]+\.dump$/,
+    );
+
+    const { PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...tools } = env;
+    const dir = tmp();
+    const fromUrl = await runAgent(
+      [
+        'dump',
+        '--to',
+        pathToFileURL(dir).href,
+        '--source-url',
+        `postgresql://${encodeURIComponent(PGUSER)}:${encodeURIComponent(
+          PGPASSWORD,
+        )}@${PGHOST}:${PGPORT}/${PGDATABASE}`,
+        '--no-globals',
+        '--events',
+      ],
+      tools,
+    );
+    expect(fromUrl.code).toBe(EXIT_CODES.ok);
+    const manifest = JSON.parse(
+      fs.readFileSync(fileURLToPath(fromUrl.result.manifest), 'utf8'),
+    );
+    expect(manifest.entityRef).toBe('default/backlot_agent_it');
+    expect(fromUrl.result.key).toMatch(/^default\/backlot_agent_it\//);
+  });
+
   it("counts rows in the dump's own snapshot: rows committed during the dump are neither counted nor dumped", async () => {
     const url = await createDatabase(16, 'backlot_agent_snapshot');
     const writer = new Client({ connectionString: url });

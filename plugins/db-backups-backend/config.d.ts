@@ -2,8 +2,10 @@ export interface Config {
   /** Backlot: backups and mirrors of the PostgreSQL databases in the catalog. */
   dbBackups?: {
     /**
-     * `spec.type` values of `kind: Resource` entities that are databases.
+     * `spec.type` values of `kind: Resource` entities that are databases. Also read by the frontend
+     * plugin, which shows the Backups tab on those entities.
      * @default ["database"]
+     * @visibility frontend
      */
     entityTypes?: string[];
 

@@ -9,4 +9,5 @@ export * from './runs';
 export * from './permissions';
 export * from './auditEvents';
 export * from './databaseEntity';
+export * from './isDatabaseEntity';
 export * from './retention';

@@ -1,39 +1,35 @@
 import { Entity } from '@backstage/catalog-model';
+import { ApiHolder, ApiRef, configApiRef } from '@backstage/core-plugin-api';
+import { mockApis } from '@backstage/frontend-test-utils';
 import { isDatabaseEntity } from './isDatabaseEntity';
 
-function entity(kind: string, type?: string): Entity {
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind,
-    metadata: { name: 'orders-db' },
-    spec: type === undefined ? {} : { type },
-  };
-}
+const entity = (type: string): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Resource',
+  metadata: { name: 'orders-db' },
+  spec: { type },
+});
 
-describe('isDatabaseEntity', () => {
-  it('accepts a Resource of type database', () => {
-    expect(isDatabaseEntity(entity('Resource', 'database'))).toBe(true);
+/** The app's APIs: just a config. */
+const apisWithConfig = (data?: object): ApiHolder => ({
+  get: <T>(ref: ApiRef<T>) =>
+    ref.id === configApiRef.id
+      ? (mockApis.config({ data }) as unknown as T)
+      : undefined,
+});
+
+// The predicate itself is tested in @backlot/plugin-db-backups-common; this is where its types come from.
+describe('isDatabaseEntity of the frontend', () => {
+  it('uses [database] without the app APIs (EntityLayout.Route)', () => {
+    expect(isDatabaseEntity(entity('database'))).toBe(true);
+    expect(isDatabaseEntity(entity('postgres'))).toBe(false);
   });
 
-  it('matches the kind case-insensitively', () => {
-    expect(isDatabaseEntity(entity('resource', 'database'))).toBe(true);
-    expect(isDatabaseEntity(entity('RESOURCE', 'database'))).toBe(true);
-  });
-
-  it('rejects a Component, even of type database', () => {
-    expect(isDatabaseEntity(entity('Component', 'database'))).toBe(false);
-    expect(isDatabaseEntity(entity('Component', 'service'))).toBe(false);
-  });
-
-  it('rejects a Resource of another type or without a type', () => {
-    expect(isDatabaseEntity(entity('Resource', 's3-bucket'))).toBe(false);
-    expect(isDatabaseEntity(entity('Resource'))).toBe(false);
-    expect(
-      isDatabaseEntity({
-        apiVersion: 'backstage.io/v1alpha1',
-        kind: 'Resource',
-        metadata: { name: 'no-spec' },
-      }),
-    ).toBe(false);
+  it('reads dbBackups.entityTypes with them (EntitySwitch.Case)', () => {
+    const apis = apisWithConfig({ dbBackups: { entityTypes: ['postgres'] } });
+    expect(isDatabaseEntity(entity('postgres'), { apis })).toBe(true);
+    expect(isDatabaseEntity(entity('database'), { apis })).toBe(false);
+    const unset = apisWithConfig();
+    expect(isDatabaseEntity(entity('database'), { apis: unset })).toBe(true);
   });
 });

@@ -1,12 +1,16 @@
 import {
   ApiBlueprint,
+  configApiRef,
   createFrontendPlugin,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  isDatabaseEntity,
+  readDatabaseEntityTypes,
+} from '@backlot/plugin-db-backups-common';
 import { dbBackupsApiRef, DbBackupsClient } from './api';
-import { isDatabaseEntity } from './isDatabaseEntity';
 
 const dbBackupsApi = ApiBlueprint.make({
   params: defineParams =>
@@ -18,17 +22,23 @@ const dbBackupsApi = ApiBlueprint.make({
     }),
 });
 
-/** The Backups tab on database entity pages (`entity-content:db-backups/backups`). */
-export const backupsEntityContent = EntityContentBlueprint.make({
+/**
+ * The Backups tab on database entity pages (`entity-content:db-backups/backups`): entities whose
+ * `spec.type` is in `dbBackups.entityTypes`, read from the app's config.
+ */
+export const backupsEntityContent = EntityContentBlueprint.makeWithOverrides({
   name: 'backups',
-  params: {
-    path: 'backups',
-    title: 'Backups',
-    filter: isDatabaseEntity,
-    loader: () =>
-      import('./components/EntityBackupsContent').then(m => (
-        <m.EntityBackupsContent />
-      )),
+  factory(originalFactory, { apis }) {
+    const entityTypes = readDatabaseEntityTypes(apis.get(configApiRef));
+    return originalFactory({
+      path: 'backups',
+      title: 'Backups',
+      filter: entity => isDatabaseEntity(entity, entityTypes),
+      loader: () =>
+        import('./components/EntityBackupsContent').then(m => (
+          <m.EntityBackupsContent />
+        )),
+    });
   },
 });
 

@@ -6,6 +6,7 @@ import {
   CONNECTION_ANNOTATION,
   CONNECTION_SECRET_ANNOTATION,
   DatabaseSettings,
+  isDatabaseEntity,
   readDatabaseSettings,
 } from '@backlot/plugin-db-backups-common';
 import { DbBackupsConfig } from '../config/DbBackupsConfig';
@@ -26,10 +27,7 @@ export class DatabaseCatalog {
   ) {}
 
   isDatabase(entity: Entity): boolean {
-    return (
-      entity.kind.toLocaleLowerCase('en-US') === 'resource' &&
-      this.config.entityTypes.includes(String(entity.spec?.type ?? ''))
-    );
+    return isDatabaseEntity(entity, this.config.entityTypes);
   }
 
   /** Every database entity; streamed in pages so 10,000 entities cost no more memory than a page. */

@@ -1,6 +1,7 @@
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { HumanDuration } from '@backstage/types';
 import { SSL_MODES, SslMode } from '@backlot/agent';
+import { readDatabaseEntityTypes } from '@backlot/plugin-db-backups-common';
 import { readStorageConfig, StorageConfig } from './storageConfig';
 
 /** A named connection from `dbBackups.connections`; the password never leaves the backend but through env. */
@@ -78,7 +79,7 @@ export function readDbBackupsConfig(root: Config): DbBackupsConfig {
 
   return {
     scratchConnection: scratchName ? connections.get(scratchName) : undefined,
-    entityTypes: config?.getOptionalStringArray('entityTypes') ?? ['database'],
+    entityTypes: readDatabaseEntityTypes(root),
     connections,
     storage: readStorageConfig(config),
     pgBinDirs: config?.getOptionalStringArray('local.pgBinDirs') ?? [],

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, QueryResult } from 'pg';
 import { connect, serverInfoOf, ServerInfo } from './connection';
 
 /**
@@ -72,21 +72,19 @@ export async function countRows(
     // end would run a database with thousands of tables out of lock slots next to pg_dump's own.
     await client.query('savepoint backlot_count');
     // Plain SQL only: counting through query_to_xml/xpath() needs a server built with libxml,
-    // which PostgreSQL's default build is not. The names come from format('%I.%I'), so they are
-    // quoted identifiers already.
+    // which PostgreSQL's default build is not. One count statement per table, sent together as
+    // one simple query: one round trip, and each statement is planned on its own (a UNION ALL of
+    // 200 branches took twice as long to plan as the counting on 5,000 small tables). The names
+    // come from format('%I.%I'), so they are quoted identifiers already.
     const batch = names.slice(i, i + COUNT_BATCH);
-    const { rows } = await client.query(
-      batch
-        .map(
-          name =>
-            `select ${client.escapeLiteral(
-              name,
-            )} as name, count(*) as n from ${name}`,
-        )
-        .join('\nunion all '),
-    );
+    const answered = (await client.query(
+      batch.map(name => `select count(*) as n from ${name}`).join(';\n'),
+    )) as unknown as QueryResult | QueryResult[];
     await client.query('rollback to savepoint backlot_count');
-    for (const row of rows) counts[row.name] = Number(row.n);
+    const results = Array.isArray(answered) ? answered : [answered];
+    batch.forEach((name, k) => {
+      counts[name] = Number(results[k].rows[0].n);
+    });
   }
   return counts;
 }

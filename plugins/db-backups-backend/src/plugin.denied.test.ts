@@ -33,20 +33,12 @@ describe('db-backups plugin under a policy that denies everything', () => {
     });
     try {
       const server = backend.server;
-      expect(
-        (
-          await request(server).get(
-            '/api/db-backups/runs?entityRef=resource:default/a-db',
-          )
-        ).status,
-      ).toBe(403);
-      expect(
-        (
-          await request(server).get(
-            '/api/db-backups/entities/default/a-db/status',
-          )
-        ).status,
-      ).toBe(403);
+      for (const url of [
+        '/api/db-backups/runs?entityRef=resource:default/a-db',
+        '/api/db-backups/entities/default/a-db/status',
+      ]) {
+        expect((await request(server).get(url)).status).toBe(403);
+      }
       const post = await request(server)
         .post('/api/db-backups/runs')
         .send({ entityRef: 'resource:default/a-db', kind: 'backup' });

@@ -73,35 +73,39 @@ export const dbBackupsPlugin = createBackendPlugin({
           logger,
         });
 
-        await scheduler.scheduleTask({
-          id: 'db-backups-catalog-sync',
-          frequency: config.catalogSyncFrequency,
-          timeout: { minutes: 10 },
-          scope: 'global',
-          fn: async () => {
-            await sync.run();
+        const tasks = [
+          {
+            id: 'db-backups-catalog-sync',
+            frequency: config.catalogSyncFrequency,
+            timeout: { minutes: 10 },
+            scope: 'global' as const,
+            run: () => sync.run(),
           },
-        });
-        await scheduler.scheduleTask({
-          id: 'db-backups-dispatch',
-          frequency: config.tickFrequency,
-          timeout: { minutes: 5 },
           // Every replica ticks; the runs table makes each due time one run.
-          scope: 'local',
-          fn: async () => {
-            await dispatcher.tick();
+          {
+            id: 'db-backups-dispatch',
+            frequency: config.tickFrequency,
+            timeout: { minutes: 5 },
+            scope: 'local' as const,
+            run: () => dispatcher.tick(),
           },
-        });
-        await scheduler.scheduleTask({
-          id: 'db-backups-stale-runs',
-          frequency: config.tickFrequency,
-          timeout: { minutes: 5 },
           // Every replica keeps its own runs alive and may fail any stale one.
-          scope: 'local',
-          fn: async () => {
-            await staleRuns.tick();
+          {
+            id: 'db-backups-stale-runs',
+            frequency: config.tickFrequency,
+            timeout: { minutes: 5 },
+            scope: 'local' as const,
+            run: () => staleRuns.tick(),
           },
-        });
+        ];
+        for (const { run, ...task } of tasks) {
+          await scheduler.scheduleTask({
+            ...task,
+            fn: async () => {
+              await run();
+            },
+          });
+        }
         deps.lifecycle.addShutdownHook(() => runService.drain());
 
         deps.httpRouter.use(

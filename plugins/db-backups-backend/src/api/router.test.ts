@@ -242,40 +242,36 @@ describe('createRouter', () => {
   });
 
   describe('POST /runs', () => {
-    it('starts a backup for a user, audited at medium', async () => {
+    const byUser = {
+      entityRef: READABLE,
+      trigger: 'manual',
+      requestedBy: 'user:default/mock',
+    };
+
+    it.each([
+      ['a user', {}, byUser],
+      [
+        'a service, as an API run',
+        service,
+        { ...byUser, trigger: 'api', requestedBy: 'external:test-service' },
+      ],
+    ])('starts a backup for %s, audited at medium', async (_, as, expected) => {
       runs.startBackup.mockResolvedValue(
         run(RUN_ID, READABLE, { status: 'queued' }),
       );
       const res = await request(app)
         .post('/runs')
+        .set(as)
         .send({ entityRef: 'resource:default/Orders-DB', kind: 'backup' });
       expect(res.status).toBe(202);
       expect(res.body).toEqual({ id: RUN_ID });
-      expect(runs.startBackup).toHaveBeenCalledWith({
-        entityRef: READABLE,
-        trigger: 'manual',
-        requestedBy: 'user:default/mock',
-      });
+      expect(runs.startBackup).toHaveBeenCalledWith(expected);
       expectAudited(BACKUP_START_AUDIT_EVENT, 'medium', {
         entityRef: READABLE,
         kind: 'backup',
       });
       expect(auditEvent.success).toHaveBeenCalledWith({
         meta: { runId: RUN_ID },
-      });
-    });
-
-    it('starts a backup for a service as an API run', async () => {
-      runs.startBackup.mockResolvedValue(run(RUN_ID, READABLE));
-      const res = await request(app)
-        .post('/runs')
-        .set(service)
-        .send({ entityRef: READABLE, kind: 'backup' });
-      expect(res.status).toBe(202);
-      expect(runs.startBackup).toHaveBeenCalledWith({
-        entityRef: READABLE,
-        trigger: 'api',
-        requestedBy: 'external:test-service',
       });
     });
 
@@ -291,9 +287,7 @@ describe('createRouter', () => {
       expect(res.status).toBe(202);
       expect(res.body).toEqual({ id: verifyId });
       expect(runs.startVerify).toHaveBeenCalledWith({
-        entityRef: READABLE,
-        trigger: 'manual',
-        requestedBy: 'user:default/mock',
+        ...byUser,
         runId: RUN_ID,
       });
       expectAudited(VERIFY_START_AUDIT_EVENT, 'medium', {

@@ -176,22 +176,35 @@ export async function createRouter(
     }
   }
 
+  /** Steps 3 to 5 of a read of one entity's data. */
+  const entityRead = <T>(
+    req: express.Request,
+    eventId: string,
+    ref: string,
+    credentials: BackstageCredentials,
+    read: () => Promise<T>,
+  ) =>
+    audited(
+      req,
+      { eventId, severityLevel: 'low', meta: { entityRef: ref } },
+      async () => {
+        await authorize(dbBackupsReadPermission, ref, credentials);
+        return { result: await read() };
+      },
+    );
+
   router.get('/runs', async (req, res) => {
     const credentials = await credentialsOf(req);
     const query = parse(listRunsQuery, req.query);
-    const page = await audited(
-      req,
-      {
-        eventId: RUNS_LIST_AUDIT_EVENT,
-        severityLevel: 'low',
-        meta: { entityRef: query.entityRef },
-      },
-      async () => {
-        await authorize(dbBackupsReadPermission, query.entityRef, credentials);
-        return { result: await runs.listRuns(query) };
-      },
+    res.json(
+      await entityRead(
+        req,
+        RUNS_LIST_AUDIT_EVENT,
+        query.entityRef,
+        credentials,
+        () => runs.listRuns(query),
+      ),
     );
-    res.json(page);
   });
 
   router.get('/runs/:id', async (req, res) => {
@@ -266,19 +279,11 @@ export async function createRouter(
     const ref = normalizeEntityRef(
       `resource:${params.namespace}/${params.name}`,
     );
-    const answer = await audited(
-      req,
-      {
-        eventId: STATUS_FETCH_AUDIT_EVENT,
-        severityLevel: 'low',
-        meta: { entityRef: ref },
-      },
-      async () => {
-        await authorize(dbBackupsReadPermission, ref, credentials);
-        return { result: await status.getStatus(ref) };
-      },
+    res.json(
+      await entityRead(req, STATUS_FETCH_AUDIT_EVENT, ref, credentials, () =>
+        status.getStatus(ref),
+      ),
     );
-    res.json(answer);
   });
 
   return router;

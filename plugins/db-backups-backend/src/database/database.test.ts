@@ -4,6 +4,7 @@ import { ConflictError } from '@backstage/errors';
 import { testbedUp } from '@backlot/testbed';
 import { createDatabaseStores } from './createDatabaseStores';
 import { DatabaseRunStore } from './DatabaseRunStore';
+import { NewRun, RunStore } from './RunStore';
 
 jest.setTimeout(120_000);
 
@@ -19,16 +20,21 @@ async function stores(id: TestDatabaseId) {
   return { knex, ...(await createDatabaseStores({ database })) };
 }
 
+/** A queued manual backup of resource:default/a, but for what `patch` says. */
+async function queue(runs: RunStore, patch: Partial<NewRun> = {}) {
+  return (await runs.createRun({
+    kind: 'backup',
+    entityRef: 'resource:default/a',
+    trigger: 'manual',
+    runner: 'local',
+    ...patch,
+  }))!;
+}
+
 describe.each(databases.eachSupportedId())('stores on %s', id => {
   it('runs a backup run through the state machine', async () => {
     const { runs } = await stores(id);
-    const run = (await runs.createRun({
-      kind: 'backup',
-      entityRef: 'resource:default/a',
-      trigger: 'manual',
-      requestedBy: 'user:default/me',
-      runner: 'local',
-    }))!;
+    const run = await queue(runs, { requestedBy: 'user:default/me' });
     expect(run).toMatchObject({
       status: 'queued',
       startedAt: null,
@@ -72,12 +78,7 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
       total: number;
       kinds: { kind: string; count: number; example: string }[];
     }) => {
-      const run = (await runs.createRun({
-        kind: 'restore',
-        entityRef: 'resource:default/a',
-        trigger: 'manual',
-        runner: 'local',
-      }))!;
+      const run = await queue(runs, { kind: 'restore' });
       await runs.transition(run.id, 'running');
       await runs.transition(run.id, 'succeeded', { errorsIgnored });
       return (await runs.getRun(run.id))!;
@@ -104,12 +105,7 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
       entityRef: string,
       status: 'succeeded' | 'failed',
     ) => {
-      const run = (await runs.createRun({
-        kind,
-        entityRef,
-        trigger: 'schedule',
-        runner: 'local',
-      }))!;
+      const run = await queue(runs, { kind, entityRef, trigger: 'schedule' });
       await runs.transition(run.id, 'running');
       await runs.transition(
         run.id,
@@ -147,12 +143,10 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
 
   it('refuses to start a run twice', async () => {
     const { runs } = await stores(id);
-    const run = (await runs.createRun({
-      kind: 'backup',
+    const run = await queue(runs, {
       entityRef: 'resource:default/b',
       trigger: 'api',
-      runner: 'local',
-    }))!;
+    });
     await runs.transition(run.id, 'running');
     await expect(runs.transition(run.id, 'running')).rejects.toThrow(
       /running and cannot become running/,
@@ -182,20 +176,14 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
       }),
     ).toBeDefined();
     // manual runs never collide
-    expect(
-      await runs.createRun({
-        ...request,
-        trigger: 'manual',
-        scheduledFor: undefined,
-      }),
-    ).toBeDefined();
-    expect(
-      await runs.createRun({
-        ...request,
-        trigger: 'manual',
-        scheduledFor: undefined,
-      }),
-    ).toBeDefined();
+    const manual = {
+      ...request,
+      trigger: 'manual' as const,
+      scheduledFor: undefined,
+    };
+    for (let i = 0; i < 2; i++) {
+      expect(await runs.createRun(manual)).toBeDefined();
+    }
   });
 
   it('pages newest first with a cursor', async () => {
@@ -205,14 +193,7 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       clock += 10;
-      ids.push(
-        (await runs.createRun({
-          kind: 'backup',
-          entityRef: 'resource:default/d',
-          trigger: 'manual',
-          runner: 'local',
-        }))!.id,
-      );
+      ids.push((await queue(runs, { entityRef: 'resource:default/d' })).id);
     }
     const first = await runs.listRuns({
       entityRef: 'resource:default/d',
@@ -238,18 +219,8 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
     let clock = 10_000;
     const { knex } = await stores(id);
     const runs = new DatabaseRunStore(knex, () => clock);
-    const held = (await runs.createRun({
-      kind: 'backup',
-      entityRef: 'resource:default/e',
-      trigger: 'manual',
-      runner: 'local',
-    }))!;
-    const abandoned = (await runs.createRun({
-      kind: 'backup',
-      entityRef: 'resource:default/e',
-      trigger: 'manual',
-      runner: 'local',
-    }))!;
+    const held = await queue(runs, { entityRef: 'resource:default/e' });
+    const abandoned = await queue(runs, { entityRef: 'resource:default/e' });
     clock += 60_000;
     await runs.touch([held.id]);
     const stale = await runs.listStale(new Date(clock - 30_000));

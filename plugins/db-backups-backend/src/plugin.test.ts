@@ -1,3 +1,8 @@
+/**
+ * End to end: the real plugin in a test backend, real PostgreSQL 14-18 servers and the real agent.
+ * One file because every case shares the backend and the five seeded servers its beforeAll sets up
+ * (the slowest part); the router's own cases, with services mocked, are in api/router.test.ts.
+ */
 import {
   mockCredentials,
   mockServices,

@@ -1,3 +1,7 @@
+/**
+ * The Backups tab against a fake DbBackupsApi: status card, history, Back up now and the alerts.
+ * One file because the cases share the fake API and the render helper, and read as one tab's story.
+ */
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Entity } from '@backstage/catalog-model';

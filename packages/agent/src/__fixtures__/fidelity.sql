@@ -2,6 +2,7 @@
 -- Loaded by __testUtils__/fidelity.ts into a database created with
 --   create database <name> template template0 encoding 'LATIN1' locale 'C'
 -- so the text below must be representable in Latin-1 (é, ü, ß, ½ are; no other scripts, no emoji).
+-- One file because it is one database: loaded in one go, and the test diffs all of it at once.
 --
 -- Valid on PostgreSQL 14 through 18: it keeps to what all of them share. Left out on purpose:
 --   * extensions (none may be installed; plpgsql is built in), so no btree_gist: the exclusion

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { resolveLibpqEnv, useLibpqEnv } from '../postgres/libpq';
+import { libpqEnvOf, useLibpqEnv } from '../postgres/libpqEnv';
 import { DumpSnapshot } from '../postgres/snapshot';
 import { ServerInfo } from '../postgres/connection';
 import { dumpRoles } from '../postgres/roles';
@@ -108,14 +108,7 @@ async function prepare(
   const runId = options.runId ?? randomUUID();
   const startedAt = new Date();
   // the agent and its children (pg_dump, pg_dumpall) all read this one libpq environment
-  useLibpqEnv(
-    resolveLibpqEnv(
-      process.env,
-      options.sourceUrl
-        ? { url: options.sourceUrl, what: '--source-url' }
-        : undefined,
-    ),
-  );
+  useLibpqEnv(libpqEnvOf(options.sourceUrl, '--source-url'));
   const jobs = parseJobs(options.jobs);
   const entity = options.entity ?? defaultEntity(process.env);
   const keys = newArtifactKeys(entity, runId, startedAt);

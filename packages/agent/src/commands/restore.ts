@@ -1,35 +1,25 @@
 import path from 'node:path';
-import {
-  connect,
-  describeTarget,
-  readServerInfo,
-  ServerInfo,
-} from '../postgres/connection';
-import { ArchiveInput } from '../archive/archiveToc';
-import {
-  DatabaseProperties,
-  readDatabaseProperties,
-} from '../archive/databaseProperties';
-import {
-  assertTargetCanTake,
-  missingOnServer,
-  readArchiveNeeds,
-} from '../archive/restorePreflight';
-import { resolveLibpqEnv } from '../postgres/libpq';
-import { AgentError } from '../cli/errors';
-import { Reporter } from '../cli/reporter';
-import { artifactKeysOf } from '../archive/layout';
-import { Manifest, manifestFacts, readManifest } from '../archive/manifest';
-import { CommandRun, ResultFacts } from '../cli/runCommand';
+import { readServerInfo } from '../postgres/connection';
+import { libpqEnvOf } from '../postgres/libpqEnv';
 import { chooseRestoreClient, findClients } from '../postgres/pgClients';
+import { ArchiveInput } from '../archive/archiveToc';
+import { readDatabaseProperties } from '../archive/databaseProperties';
+import { manifestFacts, readManifest } from '../archive/manifest';
 import { restoreArchive } from '../archive/restoreArchive';
 import { describeErrors } from '../archive/restoreErrors';
+import {
+  applyDatabaseProperties,
+  assertEmpty,
+  checkTarget,
+  createDatabaseLike,
+  restoreRoles,
+} from '../archive/restoreTarget';
 import { localCheckedArchive, digestOf } from '../archive/archiveSource';
 import { assertDigest, digestStream } from '../archive/digest';
 import { openArtifact } from '../storage/openStore';
-import { ArtifactStore } from '../storage/ArtifactStore';
+import { AgentError } from '../cli/errors';
 import { parseJobs } from '../cli/jobs';
-import { createMissingRoles } from '../postgres/roles';
+import { CommandRun, ResultFacts } from '../cli/runCommand';
 
 export interface RestoreOptions {
   from: string;
@@ -44,173 +34,6 @@ export interface RestoreOptions {
   events?: boolean;
 }
 
-/** The target's libpq environment: --target-url if given, else the agent's own. */
-export function targetEnv(
-  targetUrl?: string,
-  what = '--target-url',
-): NodeJS.ProcessEnv {
-  return resolveLibpqEnv(
-    process.env,
-    targetUrl ? { url: targetUrl, what } : undefined,
-  );
-}
-
-/** Fails unless `database` holds no user relations: a restore never mixes with existing data. */
-export async function assertEmpty(env: NodeJS.ProcessEnv, database: string) {
-  const client = await connect(env, database);
-  try {
-    const { rows } = await client.query(`
-      select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'`);
-    if (rows[0].n > 0) {
-      throw new AgentError(
-        'restore',
-        `database "${database}" is not empty (${rows[0].n} relations): restore into an empty or new database (--create with a new name)`,
-      );
-    }
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** Creates the roles of the backup's globals file that the target server lacks. */
-async function restoreRoles(
-  store: ArtifactStore,
-  dumpName: string,
-  manifest: Manifest,
-  env: NodeJS.ProcessEnv,
-  reporter: Reporter,
-) {
-  const globalsName = artifactKeysOf(dumpName).globals;
-  if (!manifest.globalsKey) {
-    throw new AgentError(
-      'usage',
-      'this backup holds no roles (it was dumped with --no-globals): restore without --roles, after creating its roles by hand',
-    );
-  }
-  const sql = await store.readSmall(globalsName);
-  if (sql === undefined) {
-    throw new AgentError(
-      'storage',
-      `the backup's roles file ${store.locationOf(
-        globalsName,
-      )} is missing: restore without --roles, after creating its roles by hand`,
-    );
-  }
-  const client = await connect(env);
-  try {
-    const { created, existing } = await createMissingRoles(client, sql);
-    reporter.log(
-      `roles: created ${created.length ? created.join(', ') : 'none'}; ${
-        existing.length
-      } already on the server, left as they are`,
-    );
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** The database as the archive describes it, created under the target's name. */
-async function createDatabaseLike(
-  env: NodeJS.ProcessEnv,
-  database: string,
-  properties: DatabaseProperties | undefined,
-  serverMajor: number,
-) {
-  const client = await connect(env, 'postgres');
-  try {
-    const { rows } = await client.query(
-      'select pg_encoding_to_char(encoding) as encoding from pg_database where datname = $1',
-      [database],
-    );
-    if (!rows.length) {
-      await client.query(
-        properties?.createStatement(database, serverMajor) ??
-          `create database ${client.escapeIdentifier(database)}`,
-      );
-    } else if (
-      properties?.encoding &&
-      rows[0].encoding !== properties.encoding
-    ) {
-      throw new AgentError(
-        'restore',
-        `database "${database}" exists with encoding ${rows[0].encoding}, but the backup's database is ${properties.encoding}: ` +
-          'restore with --create into a new name, or drop it first, so the agent creates it as the backup describes',
-      );
-    }
-  } catch (error) {
-    if (error instanceof AgentError) throw error;
-    throw new AgentError(
-      'restore',
-      `cannot create database "${database}" as the backup describes it: ${
-        (error as Error).message
-      }`,
-    );
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/**
- * After the data is in: the source database's settings, comment, grants (and with the roles, its
- * owner), in one transaction. They come last so that, for example, a default_transaction_read_only
- * or a revoked CONNECT of the source never gets in the restore's way.
- */
-async function applyDatabaseProperties(
-  env: NodeJS.ProcessEnv,
-  database: string,
-  properties: DatabaseProperties,
-  owners: boolean,
-  reporter: Reporter,
-) {
-  const statements = properties
-    .propertyStatements(database)
-    .filter(s => owners || !s.owner);
-  if (!statements.length) return;
-  const client = await connect(env, database);
-  try {
-    await client.query('begin');
-    for (const { sql } of statements) await client.query(sql);
-    await client.query('commit');
-    reporter.log(
-      `applied the database's own properties (${
-        statements.length
-      } statement(s): settings, comment, grants${owners ? ', owner' : ''})`,
-    );
-  } catch (error: any) {
-    const hint = /role .* does not exist/.test(error.message)
-      ? ": the backup's roles are missing on this server: restore with --roles to create them from the backup"
-      : '';
-    throw new AgentError(
-      'restore',
-      `the data is restored into "${database}", but its database-level properties (settings, comment, grants) failed: ${error.message}${hint}`,
-    );
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** Fails, before anything is written, when the target lacks an extension, library or compression method of the archive. */
-async function checkTarget(
-  pgRestore: string,
-  input: ArchiveInput,
-  env: NodeJS.ProcessEnv,
-  database: string,
-  server: ServerInfo,
-  signal?: AbortSignal,
-) {
-  const needs = await readArchiveNeeds(pgRestore, input, signal);
-  const client = await connect(env, database);
-  try {
-    assertTargetCanTake(
-      `PostgreSQL ${server.version} at ${describeTarget(env).where}`,
-      await missingOnServer(client, needs, server.major),
-    );
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 /**
  * Restores a committed dump into an empty (or, with --create, new) database. Before anything is
  * written, the target is checked for what the archive needs; with --create the database is made
@@ -223,7 +46,7 @@ export async function restore(
   const { reporter, signal } = run;
   const jobs = parseJobs(options.jobs);
   const manifest = await readManifest(options.from);
-  const env = targetEnv(options.targetUrl);
+  const env = libpqEnvOf(options.targetUrl, '--target-url');
   const database = env.PGDATABASE || 'postgres';
   // the server is checked before --create makes anything on it
   const server = await readServerInfo(

@@ -22,7 +22,7 @@ import {
   missingOnServer,
   readArchiveNeeds,
 } from '../archive/restorePreflight';
-import { targetEnv } from './restore';
+import { libpqEnvOf } from '../postgres/libpqEnv';
 
 export interface VerifyOptions {
   from: string;
@@ -206,7 +206,7 @@ async function checkArchive(
     await checkScratchRestore(
       file,
       manifest,
-      targetEnv(options.scratchUrl, '--scratch-url'),
+      libpqEnvOf(options.scratchUrl, '--scratch-url'),
       reporter,
       signal,
     );

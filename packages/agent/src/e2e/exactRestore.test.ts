@@ -1,3 +1,6 @@
+// One file over 300 lines because it is one subject, the faults a round trip of a large real-world
+// database found (issue 11), and every case shares one testbed with the self-built plain server
+// (minutes to build the first time) and the same restore helpers.
 import { testbedUp, TestbedInfo } from '@backlot/testbed';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 import { Client, ClientConfig } from 'pg';
 import { AgentError } from '../cli/errors';
-import { clientConfig } from './libpq';
+import { clientConfig } from './clientConfig';
 
 export interface ServerInfo {
   version: string;

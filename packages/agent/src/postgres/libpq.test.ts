@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { EXIT_CODES } from '../contract';
-import { resolveLibpqEnv } from './libpq';
+import { resolveLibpqEnv } from './libpqEnv';
 import { runAgent } from '../__testUtils__/runAgent';
 
 jest.setTimeout(180_000);

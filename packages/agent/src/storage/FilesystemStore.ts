@@ -23,6 +23,21 @@ async function fsyncPath(target: string, flags = 'r') {
 }
 
 /**
+ * Makes `partial` durable and renames it to `final`, then makes the rename durable: a crash never
+ * leaves a file under its final name that is not complete. On failure nothing is left.
+ */
+async function commitPartial(partial: string, final: string, action: string) {
+  try {
+    await fsyncPath(partial, 'r+');
+    await fsp.rename(partial, final);
+    await fsyncPath(path.dirname(final));
+  } catch (error) {
+    await fsp.rm(partial, { force: true });
+    throw storageError(action, final, error);
+  }
+}
+
+/**
  * Artifacts in a local folder (the embedded default). A dump is written to `<key>.partial` and
  * renamed after fsync, so a crash never leaves a file that looks complete.
  */
@@ -68,16 +83,7 @@ export class FilesystemStore implements ArtifactStore {
     return {
       stream,
       chunkBytes: CHUNK_BYTES,
-      commit: async () => {
-        try {
-          await fsyncPath(partial, 'r+');
-          await fsp.rename(partial, final);
-          await fsyncPath(path.dirname(final));
-        } catch (error) {
-          await fsp.rm(partial, { force: true });
-          throw storageError('commit', final, error);
-        }
-      },
+      commit: () => commitPartial(partial, final, 'commit'),
       failure: async () => undefined, // the stream's own error names the cause
       abort: async () => {
         stream.destroy();
@@ -112,13 +118,11 @@ export class FilesystemStore implements ArtifactStore {
     try {
       await fsp.mkdir(path.dirname(final), { recursive: true });
       await fsp.writeFile(temp, body, { flag: 'w' });
-      await fsyncPath(temp, 'r+');
-      await fsp.rename(temp, final);
-      await fsyncPath(path.dirname(final));
     } catch (error) {
       await fsp.rm(temp, { force: true });
       throw storageError('write', final, error);
     }
+    await commitPartial(temp, final, 'write');
   }
 
   async remove(relativeKey: string) {

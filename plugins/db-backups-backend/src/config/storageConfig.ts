@@ -1,3 +1,4 @@
+import { AWS_CREDENTIAL_CHAIN_ENV, BACKLOT_ENV, S3_ENV } from '@backlot/agent';
 import { Config } from '@backstage/config';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,25 +11,6 @@ export interface StorageConfig {
   /** Handed to the agent's environment only; holds the S3 secret when configured, so never log it. */
   env: Record<string, string>;
 }
-
-/**
- * The backend's own AWS credential sources, passed on when the config names no keys, so that an
- * instance role, a profile or web identity (IRSA) keeps working in the agent.
- */
-const AWS_CREDENTIAL_ENV = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_PROFILE',
-  'AWS_SHARED_CREDENTIALS_FILE',
-  'AWS_CONFIG_FILE',
-  'AWS_WEB_IDENTITY_TOKEN_FILE',
-  'AWS_ROLE_ARN',
-  'AWS_ROLE_SESSION_NAME',
-  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
-];
 
 const SSE_VALUES = ['AES256', 'aws:kms'];
 const CHECKSUM_VALUES = ['WHEN_SUPPORTED', 'WHEN_REQUIRED'];
@@ -57,21 +39,21 @@ function s3Storage(s3: Config): StorageConfig {
     '',
   );
   const env: Record<string, string> = {
-    AWS_REGION: s3.getOptionalString('region') ?? 'us-east-1',
+    [S3_ENV.region]: s3.getOptionalString('region') ?? 'us-east-1',
   };
   const endpoint = s3.getOptionalString('endpoint');
-  if (endpoint) env.AWS_ENDPOINT_URL_S3 = endpoint;
+  if (endpoint) env[S3_ENV.endpoint] = endpoint;
   const forcePathStyle = s3.getOptionalBoolean('forcePathStyle');
   if (forcePathStyle !== undefined)
-    env.AWS_S3_FORCE_PATH_STYLE = forcePathStyle ? '1' : '0';
+    env[S3_ENV.forcePathStyle] = forcePathStyle ? '1' : '0';
   const checksums = optionalOneOf(s3, 'checksums', CHECKSUM_VALUES);
   if (checksums) {
     // the AWS SDK's own variables, read by the agent's S3 client
-    env.AWS_REQUEST_CHECKSUM_CALCULATION = checksums;
-    env.AWS_RESPONSE_CHECKSUM_VALIDATION = checksums;
+    env[S3_ENV.requestChecksumCalculation] = checksums;
+    env[S3_ENV.responseChecksumValidation] = checksums;
   }
   const sse = optionalOneOf(s3, 'serverSideEncryption', SSE_VALUES);
-  if (sse) env.BACKLOT_S3_SSE = sse;
+  if (sse) env[BACKLOT_ENV.s3Sse] = sse;
   const kmsKeyId = s3.getOptionalString('kmsKeyId');
   if (kmsKeyId) {
     if (sse !== 'aws:kms') {
@@ -79,14 +61,16 @@ function s3Storage(s3: Config): StorageConfig {
         'dbBackups.storage.s3.kmsKeyId needs serverSideEncryption: aws:kms',
       );
     }
-    env.BACKLOT_S3_SSE_KMS_KEY_ID = kmsKeyId;
+    env[BACKLOT_ENV.s3SseKmsKeyId] = kmsKeyId;
   }
   const credentials = s3.getOptionalConfig('credentials');
   if (credentials) {
-    env.AWS_ACCESS_KEY_ID = credentials.getString('accessKeyId');
-    env.AWS_SECRET_ACCESS_KEY = credentials.getString('secretAccessKey');
+    env[S3_ENV.accessKeyId] = credentials.getString('accessKeyId');
+    env[S3_ENV.secretAccessKey] = credentials.getString('secretAccessKey');
   } else {
-    for (const name of AWS_CREDENTIAL_ENV) {
+    // without credentials in the config, the backend's own AWS credential chain (env, profile,
+    // IRSA web identity, container credentials) is handed on, so it keeps working in the agent
+    for (const name of AWS_CREDENTIAL_CHAIN_ENV) {
       const value = process.env[name];
       if (value) env[name] = value;
     }

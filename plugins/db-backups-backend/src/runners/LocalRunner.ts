@@ -1,9 +1,47 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
-import { RunArtifact } from '@backlot/plugin-db-backups-common';
+import {
+  AgentCommand,
+  clientsEnv,
+  connectionEnv,
+  describeExit,
+  dumpArgs,
+  pruneArgs,
+  ResultEvent,
+  verifyArgs,
+} from '@backlot/agent';
+import { Run, RunArtifact } from '@backlot/plugin-db-backups-common';
 import { BackupOutcome, BackupRequest, Runner, VerifyRequest } from './Runner';
-import { libpqEnv, runAgent } from './agentProcess';
+import { AgentExit, runAgent } from './agentProcess';
 import { StorageConfig } from '../config/storageConfig';
+
+/**
+ * A finished agent as a run's outcome: the one place where the agent's `null` (unknown) becomes
+ * the backend's absent field, and where an exit that is not a clean success becomes a failure
+ * whose message says what happened.
+ */
+export function toOutcome(
+  command: AgentCommand,
+  exit: AgentExit,
+): BackupOutcome & { result?: ResultEvent } {
+  const { result } = exit;
+  const described = describeExit({ command, ...exit });
+  const known = {
+    serverVersion: result?.serverVersion ?? undefined,
+    pgDumpVersion: result?.pgDumpVersion ?? undefined,
+  };
+  if (!described.ok || !result) {
+    return { status: 'failed', ...known, error: described.message };
+  }
+  return {
+    status: 'succeeded',
+    ...known,
+    bytes: result.bytes ?? undefined,
+    sha256: result.sha256 ?? undefined,
+    errorsIgnored: result.errorsIgnored ?? undefined,
+    result,
+  };
+}
 
 /** The embedded default: runs backlot-agent on the backend host. */
 export class LocalRunner implements Runner {
@@ -16,86 +54,54 @@ export class LocalRunner implements Runner {
       pgBinDirs: string[];
       searchSystemBinDirs: boolean;
       logger: LoggerService;
+      /** the agent's bin (default: @backlot/agent's); tests give a stand-in */
+      agentBin?: string;
     },
   ) {}
 
+  private run(options: Omit<Parameters<typeof runAgent>[0], 'agentBin'>) {
+    return runAgent({ ...options, agentBin: this.options.agentBin });
+  }
+
   /** Where the agent finds pg_dump/pg_restore of the right major, and how it reaches the storage. */
   private agentEnv() {
-    return {
-      ...this.options.storage.env,
-      BACKLOT_PG_BIN_DIRS: this.options.pgBinDirs.join(':'),
-      BACKLOT_PG_SYSTEM_BINS: this.options.searchSystemBinDirs ? '1' : '0',
-    };
+    return { ...this.options.storage.env, ...clientsEnv(this.options) };
+  }
+
+  private loggerFor(run: Run) {
+    return this.options.logger.child({
+      runId: run.id,
+      entityRef: run.entityRef,
+    });
   }
 
   async backup(request: BackupRequest): Promise<BackupOutcome> {
     const { run } = request;
     const { namespace, name } = parseEntityRef(run.entityRef);
-    const logger = this.options.logger.child({
-      runId: run.id,
-      entityRef: run.entityRef,
-    });
-    const exit = await runAgent({
-      args: [
-        'dump',
-        '--to',
-        this.options.storage.url,
-        '--entity',
-        `${namespace}/${name}`,
-        '--run-id',
-        run.id,
-        '--events',
-        ...(request.compression ? ['--compress', request.compression] : []),
-        ...(this.options.roles.include ? [] : ['--no-globals']),
-        ...(this.options.roles.include && this.options.roles.passwords
-          ? ['--role-passwords']
-          : []),
-      ],
-      env: {
-        ...libpqEnv(request.connection),
-        ...this.agentEnv(),
-      },
-      logger,
+    const exit = await this.run({
+      args: dumpArgs({
+        to: this.options.storage.url,
+        entity: `${namespace}/${name}`,
+        runId: run.id,
+        compress: request.compression,
+        globals: this.options.roles.include,
+        rolePasswords: this.options.roles.passwords,
+      }),
+      env: { ...connectionEnv(request.connection), ...this.agentEnv() },
+      logger: this.loggerFor(run),
       onEvent: async event => {
         if (event.type === 'start') {
-          await request.onStart({
-            serverVersion: event.serverVersion,
-            pgDumpVersion: event.pgDumpVersion,
-          });
+          const { serverVersion, pgDumpVersion } = event;
+          await request.onStart({ serverVersion, pgDumpVersion });
         } else if (event.type === 'progress') {
-          await request.onProgress({
-            bytes: event.bytes,
-            tablesDone: event.tablesDone,
-            tablesTotal: event.tablesTotal,
-          });
+          const { bytes, tablesDone, tablesTotal } = event;
+          await request.onProgress({ bytes, tablesDone, tablesTotal });
         }
       },
     });
-
-    const result = exit.result;
-    if (!result) {
-      const how = exit.signal
-        ? `was killed by ${exit.signal}`
-        : `exited with code ${exit.code}`;
-      return {
-        status: 'failed',
-        error: `backlot-agent ${how} before reporting a result: ${
-          exit.stderrTail.trim().split('\n').slice(-3).join(' | ') ||
-          'no output'
-        }`,
-      };
-    }
-    if (result.status !== 'succeeded' || exit.code !== 0) {
-      return {
-        status: 'failed',
-        serverVersion: result.serverVersion ?? undefined,
-        pgDumpVersion: result.pgDumpVersion ?? undefined,
-        error:
-          result.error?.message ??
-          `backlot-agent exited with code ${exit.code} after reporting ${result.status}`,
-      };
-    }
-    if (!result.key || !result.location || !result.sha256) {
+    const { result, ...outcome } = toOutcome('dump', exit);
+    if (outcome.status === 'failed') return outcome;
+    if (!result?.key || !result.location || !result.sha256) {
       return {
         status: 'failed',
         error:
@@ -103,11 +109,7 @@ export class LocalRunner implements Runner {
       };
     }
     return {
-      status: 'succeeded',
-      serverVersion: result.serverVersion ?? undefined,
-      pgDumpVersion: result.pgDumpVersion ?? undefined,
-      bytes: result.bytes ?? undefined,
-      sha256: result.sha256 ?? undefined,
+      ...outcome,
       artifact: {
         store: this.options.storage.type,
         key: result.key,
@@ -118,61 +120,31 @@ export class LocalRunner implements Runner {
 
   async verify(request: VerifyRequest): Promise<BackupOutcome> {
     const { run, artifact, scratch } = request;
-    const logger = this.options.logger.child({
-      runId: run.id,
-      entityRef: run.entityRef,
-    });
-    const exit = await runAgent({
-      args: [
-        'verify',
-        '--from',
-        artifact.location,
-        '--events',
-        ...(scratch ? ['--scratch'] : []),
-      ],
+    const exit = await this.run({
+      args: verifyArgs({ from: artifact.location, scratch: Boolean(scratch) }),
       env: {
-        ...(scratch ? libpqEnv({ ...scratch, database: 'postgres' }) : {}),
+        // the scratch server's connection; the agent makes its throw-away database there
+        ...(scratch ? connectionEnv({ ...scratch, database: 'postgres' }) : {}),
         ...this.agentEnv(),
       },
-      logger,
+      logger: this.loggerFor(run),
       onEvent: async () => {},
     });
-    const result = exit.result;
-    if (!result || result.status !== 'succeeded' || exit.code !== 0) {
-      return {
-        status: 'failed',
-        error:
-          result?.error?.message ??
-          `backlot-agent verify ${
-            exit.signal
-              ? `was killed by ${exit.signal}`
-              : `exited with code ${exit.code}`
-          }: ${exit.stderrTail.trim().split('\n').slice(-2).join(' | ')}`,
-      };
-    }
-    return {
-      status: 'succeeded',
-      serverVersion: result.serverVersion ?? undefined,
-      pgDumpVersion: result.pgDumpVersion ?? undefined,
-      bytes: result.bytes ?? undefined,
-      sha256: result.sha256 ?? undefined,
-      artifact,
-      errorsIgnored: result.errorsIgnored ?? undefined,
-    };
+    const { result, ...outcome } = toOutcome('verify', exit);
+    return outcome.status === 'failed' ? outcome : { ...outcome, artifact };
   }
 
   async prune(artifact: RunArtifact): Promise<void> {
-    const exit = await runAgent({
-      args: ['prune', '--from', artifact.location],
+    const exit = await this.run({
+      args: pruneArgs({ from: artifact.location }),
       env: this.agentEnv(),
       logger: this.options.logger,
       onEvent: async () => {},
     });
-    if (exit.code !== 0) {
+    const outcome = toOutcome('prune', exit);
+    if (outcome.status === 'failed') {
       throw new Error(
-        `backlot-agent prune of ${artifact.location} failed: ${
-          exit.stderrTail.trim().split('\n').slice(-1)[0] ?? exit.code
-        }`,
+        `backlot-agent prune of ${artifact.location} failed: ${outcome.error}`,
       );
     }
   }

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { LoggerService } from '@backstage/backend-plugin-api';
-import type { AgentEvent } from '@backlot/agent';
-import { ConnectionConfig } from '../config/DbBackupsConfig';
+import type { AgentEvent, ResultEvent } from '@backlot/agent';
 
 /** The NDJSON events of backlot-agent: one contract, defined by the agent. */
 export type { AgentEvent };
@@ -10,7 +9,7 @@ export type { AgentEvent };
 export interface AgentExit {
   code: number | null;
   signal: NodeJS.Signals | null;
-  result?: Extract<AgentEvent, { type: 'result' }>;
+  result?: ResultEvent;
   stderrTail: string;
 }
 
@@ -18,42 +17,29 @@ export function agentBinPath(): string {
   return require.resolve('@backlot/agent/bin/backlot-agent');
 }
 
-/**
- * The libpq environment of a connection. Credentials reach the agent (and pg_dump) only through
- * its environment, never argv, so they do not show in `ps` or in logs.
- */
-export function libpqEnv(connection: ConnectionConfig): Record<string, string> {
-  const env: Record<string, string> = {
-    PGHOST: connection.host,
-    PGPORT: String(connection.port),
-    PGUSER: connection.user,
-    PGDATABASE: connection.database,
-  };
-  if (connection.password !== undefined) env.PGPASSWORD = connection.password;
-  if (connection.sslmode) env.PGSSLMODE = connection.sslmode;
-  if (connection.sslrootcert) env.PGSSLROOTCERT = connection.sslrootcert;
-  if (connection.sslcert) env.PGSSLCERT = connection.sslcert;
-  if (connection.sslkey) env.PGSSLKEY = connection.sslkey;
-  return env;
-}
-
 /** Runs the agent as a child process and hands each NDJSON event to `onEvent`. */
 export async function runAgent(options: {
+  /** the agent's bin (default: @backlot/agent's); tests give a stand-in */
+  agentBin?: string;
   args: string[];
   env: Record<string, string>;
   logger: LoggerService;
   onEvent(event: AgentEvent): Promise<void>;
 }): Promise<AgentExit> {
-  const child = spawn(process.execPath, [agentBinPath(), ...options.args], {
-    // Only what the agent needs: the backend's own secrets stay out of the child.
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      LANG: process.env.LANG ?? 'C.UTF-8',
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [options.agentBin ?? agentBinPath(), ...options.args],
+    {
+      // Only what the agent needs: the backend's own secrets stay out of the child.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/tmp',
+        LANG: process.env.LANG ?? 'C.UTF-8',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
 
   let stderrTail = '';
   child.stderr.setEncoding('utf8');

@@ -167,6 +167,13 @@ let inProcess: Promise<unknown> = Promise.resolve();
 export async function testbedUp(
   opts: TestbedUpOptions = {},
 ): Promise<TestbedInfo> {
+  // `yarn test:unit` promises tests that need no server: one that asks for the testbed is an
+  // end-to-end test and belongs in an e2e/ folder or a *.e2e.test.ts file
+  if (process.env.BACKLOT_TEST_UNIT === '1') {
+    throw new Error(
+      'a unit test (BACKLOT_TEST_UNIT=1) asked for the testbed: name it *.e2e.test.ts or move it to an e2e/ folder',
+    );
+  }
   const p = plan(opts);
   const warm = await alreadyUp(p);
   if (warm) return warm;

@@ -9,10 +9,17 @@ import { NewRun, RunStore } from './RunStore';
 jest.setTimeout(120_000);
 
 // SQLite is the embedded default, PostgreSQL what production runs; both are real servers here
-// (the PostgreSQL one is the testbed's, see __testUtils__/globalSetup.ts).
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_16'] });
+// (the PostgreSQL one is the testbed's, see __testUtils__/globalSetup.ts). `yarn test:unit`
+// (BACKLOT_TEST_UNIT=1) runs the stores on SQLite alone, so it needs no testbed; the whole suite
+// runs both.
+const unitOnly = process.env.BACKLOT_TEST_UNIT === '1';
+const databases = TestDatabases.create({
+  ids: unitOnly ? ['SQLITE_3'] : ['SQLITE_3', 'POSTGRES_16'],
+});
 
-beforeAll(() => testbedUp({ pg: [16], clients: [] }));
+beforeAll(async () => {
+  if (!unitOnly) await testbedUp({ pg: [16], clients: [] });
+});
 
 async function stores(id: TestDatabaseId) {
   const knex = await databases.init(id);

@@ -7,7 +7,7 @@ import { LocalRunner } from './LocalRunner';
 
 // The local runner against a stand-in for backlot-agent: a small script that records how it was
 // started and then behaves as told (events, exit code, signal). What the real agent does is
-// tested end to end in plugin.test.ts; this pins what the runner makes of each kind of ending.
+// tested end to end in plugin.e2e.test.ts; this pins what the runner makes of each kind of ending.
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backlot-fake-agent-'));
 const seen = path.join(dir, 'seen.json');

@@ -1,3 +1,7 @@
+// Everything that runs one testbed server: where its binaries come from, initdb, settings, TLS and
+// pg_hba, start, probe, stop. One file over 300 lines because the embedded servers (14-18) and the
+// self-built plain 17 go through the same steps on one description of a server (ServerId); split,
+// each step would need that description passed around and the two kinds would drift apart.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';

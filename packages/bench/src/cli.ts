@@ -194,6 +194,9 @@ async function main(opts: {
       .bytes!;
     const med = (name: keyof typeof samples) =>
       median(samples[name].map(s => s.seconds));
+    /** the median of each round's a/b: both ran in the same round, on the machine as it was then */
+    const paired = (a: keyof typeof samples, b: keyof typeof samples) =>
+      median(samples[a].map((s, i) => s.seconds / samples[b][i].seconds));
     // No backup into this S3 server can take less than the CPU that B2 keeps busy plus what the S3
     // server spends receiving the artifact, spread over every core.
     const b2MachineCpu = median(samples.B2.map(s => s.machineCpuSeconds!));
@@ -218,12 +221,14 @@ async function main(opts: {
       B2s_s: round2(med('B2s')),
       B2s_vs_B2: round3(med('B2s') / med('B2')),
       backup_vs_B2s: round3(med('backup') / med('B2s')),
+      backup_vs_B2s_paired: round3(paired('backup', 'B2s')),
       B2s_s3_server_cpu_s: round2(b2sS3Cpu),
       B2_machine_cpu_s: round2(b2MachineCpu),
       cpu_floor_s: round2(cpuFloor),
       cpu_floor_vs_B2: round3(cpuFloor / med('B2')),
       backup_file_s: round2(med('backup_file')),
       backup_file_vs_B2: round3(med('backup_file') / med('B2')),
+      backup_file_vs_B2_paired: round3(paired('backup_file', 'B2')),
       agent_cpu_s: round2(
         median(samples.backup.map(s => s.agentCpuSeconds ?? 0)),
       ),

@@ -15,12 +15,14 @@ const w2: WorkloadResult = {
   B2s_s: 11.7,
   B2s_vs_B2: 1.828,
   backup_vs_B2s: 0.94,
+  backup_vs_B2s_paired: 0.95,
   B2s_s3_server_cpu_s: 3.39,
   B2_machine_cpu_s: 10.1,
   cpu_floor_s: 6.75,
   cpu_floor_vs_B2: 1.055,
   backup_file_s: 7.2,
   backup_file_vs_B2: 1.125,
+  backup_file_vs_B2_paired: 1.12,
   agent_cpu_s: 3.16,
   s3_server_cpu_s: 3.23,
   database_bytes: 1288 * 1024 ** 2,
@@ -65,8 +67,12 @@ describe('renderMarkdown', () => {
     expect(md).toContain(
       '| W2 | 11.7 | 1.828 | 0.94 | 7.2 | 1.125 | 3.16 | 3.23 | 3.39 |',
     );
+    expect(md).toContain(
+      '| W2 | backup to S3 / B2s (what the engine adds; per-round ratios) | 0.95 | 1.1 | yes |  |',
+    );
     expect(r.targets!.filter(t => !t.met).map(t => t.target)).toEqual([
       'backup to S3 / B2 (the engine adds nothing)',
+      'backup to folder / B2 (what the engine adds; per-round ratios)',
     ]);
   });
 });

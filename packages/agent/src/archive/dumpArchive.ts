@@ -7,7 +7,7 @@ import { digestStream } from './digest';
 import { AgentError, ioReason } from '../cli/errors';
 import { Reporter } from '../cli/reporter';
 import { interruption } from '../cli/interrupt';
-import { lastLines, startPgTool } from '../postgres/pgTool';
+import { lastLines, relayLine, startPgTool } from '../postgres/pgTool';
 import { ArchiveFile, directoryDigest } from './manifest';
 import { DumpProgress } from '../cli/progress';
 import { ArtifactStore } from '../storage/ArtifactStore';
@@ -95,7 +95,7 @@ function startPgDump(
       target.progress.onStderrLine(line);
       // --verbose narrates every step; a human needs only what went wrong
       if (/(error|warning|detail|hint):/i.test(line))
-        target.reporter.log(`pg_dump: ${line}`);
+        target.reporter.log(relayLine('pg_dump', line));
     },
   });
 }

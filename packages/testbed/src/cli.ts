@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_MAJORS } from './clients';
 import { SERVER_MAJORS, parseMajors } from './config';
 import { readPassword } from './password';
+import { kubernetesStatus } from './kubernetes';
 import { isReady, probe } from './postgres';
 import { serveS3 } from './s3';
 import { testbedDown, testbedStatus, testbedUp } from './up';
@@ -46,6 +47,10 @@ program
     'also run the plain PostgreSQL 17 (self-built, default configure + lz4: no libxml, TLS, contrib); ~2 min to build the first time',
   )
   .option('--seed <set>', "seed data: 'demo'")
+  .option(
+    '--k8s',
+    'also run the Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler; no node); built from Go modules the first time',
+  )
   .action(
     async (opts: {
       pg?: number[];
@@ -53,6 +58,7 @@ program
       s3?: boolean;
       plain?: boolean;
       seed?: string;
+      k8s?: boolean;
     }) => {
       if (opts.seed !== undefined && opts.seed !== 'demo')
         throw new InvalidArgumentError(`unknown seed ${opts.seed}`);
@@ -63,6 +69,7 @@ program
           s3: opts.s3,
           plain: opts.plain,
           seed: opts.seed as 'demo',
+          k8s: opts.k8s,
         }),
       );
     },
@@ -88,38 +95,62 @@ program
     '--plain',
     'also run the plain PostgreSQL 17 (exported anyway when it already runs)',
   )
-  .action(async (opts: { pg?: number[]; s3?: boolean; plain?: boolean }) => {
-    const password = readPassword();
-    const plain =
-      !!opts.plain ||
-      (password !== undefined &&
-        isReady('plain', await probe('plain', password, 1000)));
-    const info = await testbedUp({ pg: opts.pg, s3: opts.s3, plain });
-    const vars: Record<string, string> = { BACKSTAGE_TEST_DISABLE_DOCKER: '1' };
-    for (const [major, url] of Object.entries(info.postgres)) {
-      vars[`BACKSTAGE_TEST_DATABASE_POSTGRES${major}_CONNECTION_STRING`] = url;
-      vars[`BACKLOT_TESTBED_PG${major}_URL`] = url;
-    }
-    for (const [major, dir] of Object.entries(info.pgBin))
-      vars[`BACKLOT_TESTBED_PGBIN${major}`] = dir;
-    if (info.plain) vars.BACKLOT_TESTBED_PLAIN_URL = info.plain.url;
-    if (info.s3) {
-      vars.BACKLOT_TESTBED_S3_ENDPOINT = info.s3.endpoint;
-      vars.BACKLOT_TESTBED_S3_BUCKET = info.s3.bucket;
-      vars.AWS_REGION = info.s3.region;
-      vars.AWS_ACCESS_KEY_ID = info.s3.accessKeyId;
-      vars.AWS_SECRET_ACCESS_KEY = info.s3.secretAccessKey;
-    }
-    for (const [k, v] of Object.entries(vars))
-      process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
-  });
+  .option(
+    '--k8s',
+    'also run the Kubernetes control plane (exported anyway when it already runs): KUBECONFIG, BACKLOT_TESTBED_KUBECONFIG, ...',
+  )
+  .action(
+    async (opts: {
+      pg?: number[];
+      s3?: boolean;
+      plain?: boolean;
+      k8s?: boolean;
+    }) => {
+      const password = readPassword();
+      const plain =
+        !!opts.plain ||
+        (password !== undefined &&
+          isReady('plain', await probe('plain', password, 1000)));
+      const k8s = !!opts.k8s || (await kubernetesStatus()).answering;
+      const info = await testbedUp({ pg: opts.pg, s3: opts.s3, plain, k8s });
+      const vars: Record<string, string> = {
+        BACKSTAGE_TEST_DISABLE_DOCKER: '1',
+      };
+      for (const [major, url] of Object.entries(info.postgres)) {
+        vars[`BACKSTAGE_TEST_DATABASE_POSTGRES${major}_CONNECTION_STRING`] =
+          url;
+        vars[`BACKLOT_TESTBED_PG${major}_URL`] = url;
+      }
+      for (const [major, dir] of Object.entries(info.pgBin))
+        vars[`BACKLOT_TESTBED_PGBIN${major}`] = dir;
+      if (info.plain) vars.BACKLOT_TESTBED_PLAIN_URL = info.plain.url;
+      if (info.s3) {
+        vars.BACKLOT_TESTBED_S3_ENDPOINT = info.s3.endpoint;
+        vars.BACKLOT_TESTBED_S3_BUCKET = info.s3.bucket;
+        vars.AWS_REGION = info.s3.region;
+        vars.AWS_ACCESS_KEY_ID = info.s3.accessKeyId;
+        vars.AWS_SECRET_ACCESS_KEY = info.s3.secretAccessKey;
+      }
+      if (info.kubernetes) {
+        vars.KUBECONFIG = info.kubernetes.kubeconfig;
+        vars.BACKLOT_TESTBED_KUBECONFIG = info.kubernetes.kubeconfig;
+        vars.BACKLOT_TESTBED_K8S_SERVER = info.kubernetes.server;
+        vars.BACKLOT_TESTBED_K8S_NAMESPACE = info.kubernetes.namespace;
+      }
+      for (const [k, v] of Object.entries(vars))
+        process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
+    },
+  );
 
 program
   .command('down')
   .description(
-    'stop all servers and the S3 server (data is kept unless --purge)',
+    'stop all servers, the S3 server and the Kubernetes control plane (data is kept unless --purge)',
   )
-  .option('--purge', 'also delete server data, S3 state and the password')
+  .option(
+    '--purge',
+    'also delete server data, S3 state, the password and the control plane (etcd data, certificates)',
+  )
   .action(async (opts: { purge?: boolean }) => {
     await testbedDown({ purge: opts.purge });
   });

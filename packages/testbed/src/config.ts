@@ -56,6 +56,33 @@ export function s3Port(): number {
   return portBase() + 90;
 }
 
+/**
+ * The Kubernetes control plane's ports, all on 127.0.0.1 and all odd: base + 61 for kube-apiserver (the one clients
+ * use), then etcd's client and peer ports and the secure (health) ports of kube-controller-manager and
+ * kube-scheduler, so that none of them takes its well-known default (2379, 6443, 10257, 10259) from a real cluster
+ * on the same machine. Odd because the testbed's ports lie in Linux's ephemeral range and the API server opens many
+ * connections to etcd: connect() takes even source ports first (leaving odd ones for bind), so with even ports a
+ * component started after the API server could find its port taken by one of those connections.
+ */
+export function k8sPorts() {
+  const base = portBase() + 61;
+  return {
+    apiserver: base,
+    etcd: base + 2,
+    etcdPeer: base + 4,
+    controllerManager: base + 6,
+    scheduler: base + 8,
+  };
+}
+
+/** The namespace the testbed creates for Jobs, labelled `pod-security.kubernetes.io/enforce: restricted`. */
+export const K8S_NAMESPACE = 'backlot-jobs';
+
+/** Certificates, kubeconfigs, etcd data, pid files and logs of the control plane. */
+export function k8sDir(): string {
+  return path.join(stateDir(), 'k8s');
+}
+
 /** Cache for built client programs and the plain server; shared with scripts/lib/env.sh so both find the same builds. */
 export function cacheDir(): string {
   return path.resolve(

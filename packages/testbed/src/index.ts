@@ -21,6 +21,7 @@ async function upFor(server: ServerId): Promise<void> {
 
 export type {
   TestbedInfo,
+  TestbedKubernetes,
   TestbedPlainServer,
   TestbedS3,
   TestbedUpOptions,
@@ -41,6 +42,8 @@ export {
   PLAIN_MAJOR,
   pgPort,
   s3Port,
+  k8sPorts,
+  K8S_NAMESPACE,
   stateDir,
 } from './config';
 export type { ServerId } from './config';

@@ -50,7 +50,7 @@ export function serverCertFiles() {
   };
 }
 
-async function openssl(args: string[], cwd: string) {
+export async function openssl(args: string[], cwd: string) {
   try {
     await run('openssl', args, { cwd });
   } catch (error: any) {
@@ -61,7 +61,7 @@ async function openssl(args: string[], cwd: string) {
   }
 }
 
-async function newCa(dir: string, name: string, cn: string) {
+export async function newCa(dir: string, name: string, cn: string) {
   await openssl(
     [
       'req',
@@ -84,11 +84,13 @@ async function newCa(dir: string, name: string, cn: string) {
   );
 }
 
-async function signedCert(
+/** A key and a certificate `<name>.{key,crt}` in `dir`, signed by the `ca.{crt,key}` there; `org` adds an O= (a group). */
+export async function signedCert(
   dir: string,
   name: string,
   cn: string,
   extensions: string,
+  org?: string,
 ) {
   fs.writeFileSync(path.join(dir, `${name}.ext`), extensions);
   await openssl(
@@ -100,7 +102,7 @@ async function signedCert(
       'ec_paramgen_curve:prime256v1',
       '-nodes',
       '-subj',
-      `/CN=${cn}`,
+      org ? `/O=${org}/CN=${cn}` : `/CN=${cn}`,
       '-keyout',
       `${name}.key`,
       '-out',

@@ -43,6 +43,23 @@ export interface TestbedInfo {
   plain?: TestbedPlainServer;
   /** demo database name -> URL, present after seeding */
   demo?: Record<string, string>;
+  /** present when requested (`k8s: true`): the Kubernetes control plane (no node yet: pods stay Pending) */
+  kubernetes?: TestbedKubernetes;
+}
+
+/**
+ * A real control plane on loopback: etcd, kube-apiserver (RBAC, PodSecurity admission), kube-controller-manager (the
+ * Job, TTL-after-finished, garbage-collector, service-account and namespace controllers) and kube-scheduler.
+ */
+export interface TestbedKubernetes {
+  /** an admin kubeconfig (client certificate in system:masters) */
+  kubeconfig: string;
+  /** e.g. https://127.0.0.1:55460 */
+  server: string;
+  /** what the API server's /version says, e.g. v1.34.4 */
+  version: string;
+  /** the Jobs' namespace, labelled `pod-security.kubernetes.io/enforce: restricted` */
+  namespace: string;
 }
 
 export interface TestbedUpOptions {
@@ -54,4 +71,6 @@ export interface TestbedUpOptions {
   seed?: 'demo';
   /** client majors to provide (default 15, 17, 18; [] for none) */
   clients?: number[];
+  /** also run the Kubernetes control plane; built from Go modules the first time (see the README for how long) */
+  k8s?: boolean;
 }

@@ -4,6 +4,7 @@ import { CLIENT_MAJORS, ensureClient, findClientBin } from './clients';
 import {
   DEFAULT_CLIENT_MAJORS,
   HOST,
+  k8sPorts,
   pgPort,
   PLAIN_MAJOR,
   s3Port,
@@ -24,10 +25,16 @@ import {
   ServerStatus,
   stopServer,
 } from './postgres';
+import {
+  ensureKubernetes,
+  kubernetesStatus,
+  probeKubernetes,
+  stopKubernetes,
+} from './kubernetes';
 import { ensureS3, probeS3, s3Info, stopS3 } from './s3';
 import { DEMO_DATABASES, demoUrls, ensureDemoSeed, isDemoSeeded } from './seed';
 import { ensureCertificates, tlsInfo } from './tls';
-import { TestbedInfo, TestbedUpOptions } from './types';
+import { TestbedInfo, TestbedKubernetes, TestbedUpOptions } from './types';
 
 // Client builds take minutes; a waiter must outlast one of them.
 const LOCK_TIMEOUT_MS = 20 * 60_000;
@@ -51,6 +58,7 @@ interface Plan {
   clients: number[];
   s3: boolean;
   plain: boolean;
+  k8s: boolean;
   seed?: 'demo';
 }
 
@@ -69,6 +77,7 @@ function plan(opts: TestbedUpOptions): Plan {
     ),
     s3: !!opts.s3,
     plain: !!opts.plain,
+    k8s: !!opts.k8s,
     seed: opts.seed,
   };
 }
@@ -78,6 +87,7 @@ function info(
   password: string,
   pgBin: Record<string, string>,
   plain?: ServerStatus,
+  kubernetes?: TestbedKubernetes,
 ): TestbedInfo {
   const postgres: Record<string, string> = {};
   const ports: Record<string, number> = {};
@@ -108,6 +118,10 @@ function info(
     ports.plain = pgPort('plain');
   }
   if (p.seed === 'demo') result.demo = demoUrls(password);
+  if (kubernetes) {
+    result.kubernetes = kubernetes;
+    ports.kubernetes = k8sPorts().apiserver;
+  }
   return result;
 }
 
@@ -121,16 +135,18 @@ async function alreadyUp(p: Plan): Promise<TestbedInfo | undefined> {
     if (!bin) return undefined;
     pgBin[m] = bin;
   }
-  const [probes, plain] = await Promise.all([
+  const [probes, plain, kubernetes] = await Promise.all([
     Promise.all(p.pg.map(m => probe(m, password))),
     p.plain ? probe('plain', password) : undefined,
+    p.k8s ? probeKubernetes() : undefined,
   ]);
+  if (p.k8s && !kubernetes) return undefined;
   if (!probes.every((s, i) => isReady(p.pg[i], s))) return undefined;
   if (plain && (!isReady('plain', plain) || hasStaleBinaries('plain')))
     return undefined;
   if (p.s3 && !(await probeS3())) return undefined;
   if (p.seed === 'demo' && !(await isDemoSeeded())) return undefined;
-  return info(p, password, pgBin, plain);
+  return info(p, password, pgBin, plain, kubernetes);
 }
 
 async function bringUp(p: Plan): Promise<TestbedInfo> {
@@ -142,10 +158,13 @@ async function bringUp(p: Plan): Promise<TestbedInfo> {
   const servers = Promise.all(p.pg.map(m => ensureServer(m, password)));
   const s3 = p.s3 ? ensureS3() : Promise.resolve(undefined);
   const pgBin: Record<string, string> = {};
+  let kubernetes: TestbedKubernetes | undefined;
   try {
     for (const m of p.clients) pgBin[m] = await ensureClient(m);
     // The plain server's first start builds it from source, on every core: after the client builds, not beside them.
     if (p.plain) await ensureServer('plain', password);
+    // Likewise the control plane's first start builds it from Go modules (long, every core).
+    if (p.k8s) kubernetes = await ensureKubernetes();
   } finally {
     // Let the parallel work settle before reporting, so no start-up keeps running unobserved.
     await Promise.allSettled([servers, s3]);
@@ -155,7 +174,7 @@ async function bringUp(p: Plan): Promise<TestbedInfo> {
   if (p.seed === 'demo') await ensureDemoSeed();
   const plain = p.plain ? await probe('plain', password) : undefined;
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return info(p, password, pgBin, plain);
+  return info(p, password, pgBin, plain, kubernetes);
 }
 
 let inProcess: Promise<unknown> = Promise.resolve();
@@ -189,7 +208,7 @@ export async function testbedUp(
   return turn;
 }
 
-/** Stops every server (the plain one too) and the S3 server; data stays (the next `up` is quick) unless `purge` is set. */
+/** Stops every server (the plain one too), the S3 server and the Kubernetes control plane; data stays (the next `up` is quick) unless `purge` is set. */
 export async function testbedDown(
   opts: { purge?: boolean } = {},
 ): Promise<void> {
@@ -198,7 +217,11 @@ export async function testbedDown(
     LOCK_TIMEOUT_MS,
     async () => {
       const servers = [...SERVER_MAJORS, 'plain' as const];
-      await Promise.all([...servers.map(m => stopServer(m)), stopS3()]);
+      await Promise.all([
+        ...servers.map(m => stopServer(m)),
+        stopS3(),
+        stopKubernetes({ purge: opts.purge }),
+      ]);
       if (opts.purge) {
         log(`removing ${stateDir()}`);
         for (const m of servers)
@@ -223,6 +246,7 @@ export interface TestbedStatus {
   /** the plain (self-built) server */
   plain: ServerStatus;
   s3: { endpoint: string; answering: boolean };
+  kubernetes: Awaited<ReturnType<typeof kubernetesStatus>>;
   pgBin: Record<string, string>;
 }
 
@@ -242,6 +266,7 @@ export async function testbedStatus(): Promise<TestbedStatus> {
     servers,
     plain,
     s3: { endpoint: s3Info().endpoint, answering: await probeS3() },
+    kubernetes: await kubernetesStatus(),
     pgBin,
   };
 }

@@ -18,6 +18,13 @@ if [ "$(node_major)" != 22 ] && [ "$(node_major)" != 24 ]; then
   export npm_config_nodedir=$node_home
 fi
 
+# Go (1.24 or newer; the machines have 1.26 in /usr/local/go) builds the testbed's Kubernetes control plane from Go
+# modules (packages/testbed/scripts/build-k8s.sh, ~7 min the first time on 2 cores, then cached in $BACKLOT_CACHE).
+# Non-login shells such as CI's may not have it on PATH.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH=/usr/local/go/bin:$PATH
+fi
+
 registry=$( (cd / && npm config get registry) 2>/dev/null | sed "s:/*$::" || true)
 export COREPACK_NPM_REGISTRY=${COREPACK_NPM_REGISTRY:-${registry:-https://registry.npmjs.org}}
 export COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_DEFAULT_TO_LATEST=0

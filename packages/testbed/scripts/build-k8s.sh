@@ -26,6 +26,8 @@ if [ -f "$dest/.complete" ]; then
   echo "$dest/bin"
   exit 0
 fi
+# Go's tarball installs into /usr/local/go, which a non-login shell (CI) may not have on PATH
+command -v go >/dev/null || [ ! -x /usr/local/go/bin/go ] || export PATH=/usr/local/go/bin:$PATH
 command -v go >/dev/null || { log "go is not installed (Go 1.24 or newer builds Kubernetes 1.34)"; exit 1; }
 
 export CGO_ENABLED=0

@@ -1,5 +1,5 @@
 import { AgentError } from '../cli/errors';
-import { ArchiveInput, entriesSql, readToc, TocEntry } from './archiveToc';
+import { ArchiveInput, entriesSql, TocEntry } from './archiveToc';
 import { splitStatements, Token, tokenize } from '../postgres/sqlScript';
 
 /**
@@ -33,15 +33,17 @@ function isDatabaseEntry(entry: TocEntry) {
   );
 }
 
-/** Reads the database's properties from the archive; undefined when it holds none (a --no-create archive cannot be). */
+/**
+ * Reads the database's properties from the archive (`toc`, from readToc); undefined when it holds
+ * none (a --no-create archive cannot be).
+ */
 export async function readDatabaseProperties(
   pgRestore: string,
   input: ArchiveInput,
+  toc: TocEntry[],
   signal?: AbortSignal,
 ): Promise<DatabaseProperties | undefined> {
-  const entries = (await readToc(pgRestore, input, signal)).filter(
-    isDatabaseEntry,
-  );
+  const entries = toc.filter(isDatabaseEntry);
   if (!entries.length) return undefined;
   return parseDatabaseProperties(
     await entriesSql(pgRestore, input, entries, signal),

@@ -1,7 +1,8 @@
 import { Client } from 'pg';
-import { ArchiveInput, entriesSql, readToc } from './archiveToc';
+import { ArchiveInput, entriesSql, TocEntry } from './archiveToc';
 import { AgentError } from '../cli/errors';
 import { splitStatements } from '../postgres/sqlScript';
+import { ServerInfo } from '../postgres/connection';
 
 /** What an archive needs of the server it is restored into, beyond a major that is new enough. */
 export interface ArchiveNeeds {
@@ -24,13 +25,13 @@ function group(pairs: [string, string][]) {
   return [...byKey].map(([key, usedBy]) => ({ key, usedBy }));
 }
 
-/** Reads from the archive's table of contents what the target server must provide. */
+/** Reads from the archive's table of contents (`toc`, from readToc) what the target server must provide. */
 export async function readArchiveNeeds(
   pgRestore: string,
   input: ArchiveInput,
+  toc: TocEntry[],
   signal?: AbortSignal,
 ): Promise<ArchiveNeeds> {
-  const toc = await readToc(pgRestore, input, signal);
   const extensions = toc
     .filter(e => e.desc === 'EXTENSION')
     .map(e => e.rest.split(' ')[1]);
@@ -74,7 +75,7 @@ const some = (names: string[]) =>
  * install. Read-only, like pg_upgrade's checks: libraries are tried with LOAD, which lasts as
  * long as this session; compression methods with a SET that is rolled back.
  */
-export async function missingOnServer(
+async function missingOnServer(
   client: Client,
   needs: ArchiveNeeds,
   serverMajor: number,
@@ -135,8 +136,17 @@ export async function missingOnServer(
   return problems;
 }
 
-/** Fails, before anything is written, when the target server cannot take the archive. */
-export function assertTargetCanTake(where: string, problems: string[]) {
+/**
+ * Fails, before anything is written, when the server `client` is connected to (`where`, for the
+ * message) cannot take the archive.
+ */
+export async function assertServerCanTake(
+  client: Client,
+  needs: ArchiveNeeds,
+  server: ServerInfo,
+  where: string,
+) {
+  const problems = await missingOnServer(client, needs, server.major);
   if (problems.length) {
     throw new AgentError(
       'incompatible_target',

@@ -3,15 +3,10 @@ import { createMissingRoles } from '../postgres/roles';
 import { AgentError } from '../cli/errors';
 import { Reporter } from '../cli/reporter';
 import { ArtifactStore } from '../storage/ArtifactStore';
-import { ArchiveInput } from './archiveToc';
 import { DatabaseProperties } from './databaseProperties';
 import { artifactKeysOf } from './layout';
 import { Manifest } from './manifest';
-import {
-  assertTargetCanTake,
-  missingOnServer,
-  readArchiveNeeds,
-} from './restorePreflight';
+import { ArchiveNeeds, assertServerCanTake } from './restorePreflight';
 
 // The target's side of a restore, in the order restore takes it: the server checked for what the
 // archive needs, the database created as the archive describes it and found empty, the backup's
@@ -154,19 +149,18 @@ export async function applyDatabaseProperties(
 
 /** Fails, before anything is written, when the target lacks an extension, library or compression method of the archive. */
 export async function checkTarget(
-  pgRestore: string,
-  input: ArchiveInput,
   env: NodeJS.ProcessEnv,
   database: string,
   server: ServerInfo,
-  signal?: AbortSignal,
+  needs: ArchiveNeeds,
 ) {
-  const needs = await readArchiveNeeds(pgRestore, input, signal);
   const client = await connect(env, database);
   try {
-    assertTargetCanTake(
+    await assertServerCanTake(
+      client,
+      needs,
+      server,
       `PostgreSQL ${server.version} at ${describeTarget(env).where}`,
-      await missingOnServer(client, needs, server.major),
     );
   } finally {
     await client.end().catch(() => {});

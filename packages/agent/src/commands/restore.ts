@@ -2,11 +2,12 @@ import path from 'node:path';
 import { readServerInfo } from '../postgres/connection';
 import { libpqEnvOf } from '../postgres/libpqEnv';
 import { chooseRestoreClient, findClients } from '../postgres/pgClients';
-import { ArchiveInput } from '../archive/archiveToc';
+import { ArchiveInput, readToc } from '../archive/archiveToc';
 import { readDatabaseProperties } from '../archive/databaseProperties';
 import { manifestFacts, readManifest } from '../archive/manifest';
 import { restoreArchive } from '../archive/restoreArchive';
 import { describeErrors } from '../archive/restoreErrors';
+import { readArchiveNeeds } from '../archive/restorePreflight';
 import {
   applyDatabaseProperties,
   assertEmpty,
@@ -77,16 +78,16 @@ export async function restore(
     const input: ArchiveInput = local
       ? { file: local.file }
       : { open: () => store.openReader(name) };
+    // the table of contents is read once: pg_restore stops after it, so a stream costs its head
+    const toc = await readToc(pgRestore, input, signal);
     await checkTarget(
-      pgRestore,
-      input,
       env,
       options.create ? 'postgres' : database,
       server,
-      signal,
+      await readArchiveNeeds(pgRestore, input, toc, signal),
     );
     const properties = options.create
-      ? await readDatabaseProperties(pgRestore, input, signal)
+      ? await readDatabaseProperties(pgRestore, input, toc, signal)
       : undefined;
     if (options.create)
       await createDatabaseLike(env, database, properties, server.major);

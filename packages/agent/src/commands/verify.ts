@@ -18,10 +18,10 @@ import {
 import { localCheckedArchive } from '../archive/archiveSource';
 import { readDatabaseProperties } from '../archive/databaseProperties';
 import {
-  assertTargetCanTake,
-  missingOnServer,
+  assertServerCanTake,
   readArchiveNeeds,
 } from '../archive/restorePreflight';
+import { readToc } from '../archive/archiveToc';
 import { libpqEnvOf } from '../postgres/libpqEnv';
 
 export interface VerifyOptions {
@@ -60,19 +60,19 @@ async function checkScratchRestore(
   const database = `backlot_verify_${randomBytes(6).toString('hex')}`;
   const admin = await connect(env);
   try {
+    const input = { file };
+    const toc = await readToc(pgRestore, input, signal);
     // a server that lacks what the archive needs says so; the backup is not called corrupt
-    assertTargetCanTake(
+    await assertServerCanTake(
+      admin,
+      await readArchiveNeeds(pgRestore, input, toc, signal),
+      server,
       `the scratch server (PostgreSQL ${server.version})`,
-      await missingOnServer(
-        admin,
-        await readArchiveNeeds(pgRestore, { file }, signal),
-        server.major,
-      ),
     );
     // the source's encoding, so both sides' COPY text is in the same bytes; the locale does not
     // change the data, and C exists on every server
     const encoding =
-      (await readDatabaseProperties(pgRestore, { file }, signal))?.encoding ??
+      (await readDatabaseProperties(pgRestore, input, toc, signal))?.encoding ??
       'UTF8';
     await admin.query(
       `create database ${database} template template0 encoding ${admin.escapeLiteral(
@@ -89,7 +89,7 @@ async function checkScratchRestore(
   try {
     const [archiveHashes] = await Promise.all([
       tableHashes(
-        path.join(client.dir, 'pg_restore'),
+        pgRestore,
         ['--data-only', '--file=-', file],
         process.env,
         signal,

@@ -2,6 +2,8 @@
  * The testbed's Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager and kube-scheduler, built
  * from the Go modules in ../k8s and ../etcd by scripts/build-k8s.sh (cached outside the checkout), run as detached
  * processes on 127.0.0.1 with a private CA. There is no node (no kubelet) yet: pods are created and stay Pending.
+ * One file over 300 lines because the four components share one description (ports, certificates, kubeconfigs,
+ * probes) and are started, probed and stopped in one order.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -403,31 +405,33 @@ function args(c: Component): string[] {
       ];
     case 'kube-controller-manager':
       return [
-        `--kubeconfig=${kubeconfigOf('controller-manager')}`,
-        `--authentication-kubeconfig=${kubeconfigOf('controller-manager')}`,
-        `--authorization-kubeconfig=${kubeconfigOf('controller-manager')}`,
-        `--bind-address=${HOST}`,
-        `--secure-port=${p.controllerManager}`,
-        `--cert-dir=${path.join(k8sDir(), 'run', 'controller-manager-certs')}`,
-        '--leader-elect=false',
+        ...controlLoopArgs('controller-manager', p.controllerManager),
         `--controllers=${K8S_CONTROLLERS.join(',')}`,
         `--service-account-private-key-file=${f('sa.key')}`,
         `--root-ca-file=${f('ca.crt')}`,
         '--use-service-account-credentials=true',
-        '--profiling=false',
       ];
     default:
-      return [
-        `--kubeconfig=${kubeconfigOf('scheduler')}`,
-        `--authentication-kubeconfig=${kubeconfigOf('scheduler')}`,
-        `--authorization-kubeconfig=${kubeconfigOf('scheduler')}`,
-        `--bind-address=${HOST}`,
-        `--secure-port=${p.scheduler}`,
-        `--cert-dir=${path.join(k8sDir(), 'run', 'scheduler-certs')}`,
-        '--leader-elect=false',
-        '--profiling=false',
-      ];
+      return controlLoopArgs('scheduler', p.scheduler);
   }
+}
+
+/** What the controller manager and the scheduler are both started with: their identity, port and no leader election. */
+function controlLoopArgs(
+  name: 'controller-manager' | 'scheduler',
+  port: number,
+): string[] {
+  const kubeconfig = kubeconfigOf(name);
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    `--bind-address=${HOST}`,
+    `--secure-port=${port}`,
+    `--cert-dir=${path.join(k8sDir(), 'run', `${name}-certs`)}`,
+    '--leader-elect=false',
+    '--profiling=false',
+  ];
 }
 
 function logTail(c: Component): string {

@@ -1,6 +1,7 @@
 import { AuthService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import { NotFoundError } from '@backstage/errors';
 import {
   AnnotationProblem,
   CONNECTION_ANNOTATION,
@@ -52,6 +53,17 @@ export class DatabaseCatalog {
     return entity && this.isDatabase(entity)
       ? this.validate(entity)
       : undefined;
+  }
+
+  /** The database entity `entityRef`; NotFoundError when the catalog has no such database. */
+  async requireDatabase(entityRef: string): Promise<DatabaseEntry> {
+    const database = await this.getDatabase(entityRef);
+    if (!database) {
+      throw new NotFoundError(
+        `${entityRef} is not a database entity in the catalog`,
+      );
+    }
+    return database;
   }
 
   validate(entity: Entity): DatabaseEntry {

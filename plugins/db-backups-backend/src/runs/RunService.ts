@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { InputError } from '@backstage/errors';
 import {
   backupsToPrune,
   parseRetention,
@@ -7,7 +7,7 @@ import {
   RunTrigger,
 } from '@backlot/plugin-db-backups-common';
 import pLimit from 'p-limit';
-import { DatabaseCatalog, DatabaseEntry } from '../catalog/DatabaseCatalog';
+import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
 import { DbBackupsConfig } from '../config/DbBackupsConfig';
 import { Runner } from '../runners/Runner';
 import { RunStore } from '../database/RunStore';
@@ -51,7 +51,9 @@ export class RunService implements RunRequests {
   }
 
   async startBackup(request: RunRequest): Promise<Run> {
-    const database = await this.requireDatabase(request.entityRef);
+    const database = await this.options.databases.requireDatabase(
+      request.entityRef,
+    );
     if (database.problems.length) {
       throw new InputError(
         `${
@@ -69,7 +71,7 @@ export class RunService implements RunRequests {
     request: RunRequest & { runId?: string },
   ): Promise<{ run: Run; backup: Run }> {
     const { entityRef, runId } = request;
-    await this.requireDatabase(entityRef);
+    await this.options.databases.requireDatabase(entityRef);
     const { runs } = this.options;
     const backup = runId
       ? await runs.getRun(runId)
@@ -93,16 +95,6 @@ export class RunService implements RunRequests {
       requestedBy: request.requestedBy,
     });
     return { run, backup };
-  }
-
-  private async requireDatabase(entityRef: string): Promise<DatabaseEntry> {
-    const database = await this.options.databases.getDatabase(entityRef);
-    if (!database) {
-      throw new NotFoundError(
-        `${entityRef} is not a database entity in the catalog`,
-      );
-    }
-    return database;
   }
 
   /**

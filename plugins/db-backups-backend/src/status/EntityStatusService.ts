@@ -1,4 +1,3 @@
-import { NotFoundError } from '@backstage/errors';
 import {
   EntityBackupStatus,
   nextDueTime,
@@ -28,12 +27,7 @@ export class DefaultEntityStatusService implements EntityStatusService {
 
   async getStatus(entityRef: string): Promise<EntityBackupStatus> {
     const { databases, runs, schedules } = this.options;
-    const database = await databases.getDatabase(entityRef);
-    if (!database) {
-      throw new NotFoundError(
-        `${entityRef} is not a database entity in the catalog`,
-      );
-    }
+    const database = await databases.requireDatabase(entityRef);
     const { schedule } = database.settings;
     const row = await schedules.get(entityRef);
     // The schedule row's due time holds only while the row has the catalog's current cron.

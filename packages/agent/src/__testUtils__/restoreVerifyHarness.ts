@@ -17,13 +17,13 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from 'pg';
 import { EXIT_CODES } from '../contract';
-import { runAgent } from './runAgent';
+import { agent } from './runAgent';
+import { testbedAccess } from './testbedAccess';
 
 // What the restore and verify tests (e2e/roundTrip, e2e/restore, e2e/verify) share: servers 14, 16
 // and 18 with S3, a seeded source database, and reading and writing the stored artifact.
 
-export const agent = (args: string[], env: Record<string, string>) =>
-  runAgent([...args, '--events'], env);
+export { agent } from './runAgent';
 
 /** Everything that must survive a round trip, as one comparable value per table plus the large object. */
 export async function fingerprint(url: string) {
@@ -57,23 +57,12 @@ export function restoreVerifyHarness(prefix: string) {
   const sourceDb = `backlot_${prefix}_source`;
   let testbed: TestbedInfo;
   let s3: S3Client;
+  // reaching the servers and the agent: the helpers every agent test file shares
+  const access = () => testbedAccess(testbed);
   /** pg clients and the testbed's S3: what every agent call gets, but no database credentials. */
-  const toolsEnv = (): Record<string, string> => ({
-    BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
-    BACKLOT_PG_SYSTEM_BINS: '0',
-    AWS_ENDPOINT_URL_S3: testbed.s3!.endpoint,
-    AWS_REGION: testbed.s3!.region,
-    AWS_ACCESS_KEY_ID: testbed.s3!.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: testbed.s3!.secretAccessKey,
-  });
-  const env = (major: number, database: string): Record<string, string> => ({
-    PGHOST: testbed.host,
-    PGPORT: String(testbed.ports[String(major)]),
-    PGUSER: testbed.user,
-    PGPASSWORD: testbed.password,
-    PGDATABASE: database,
-    ...toolsEnv(),
-  });
+  const toolsEnv = () => access().toolsEnv();
+  const env = (major: number, database: string) =>
+    access().env(major, database);
   const s3Key = (location: string) =>
     location.replace(`s3://${testbed.s3!.bucket}/`, '');
   async function readArtifact(location: string): Promise<Buffer> {
@@ -117,48 +106,16 @@ export function restoreVerifyHarness(prefix: string) {
     return (listed.Contents ?? []).map(o => o.Key!);
   }
   const urlOf = (major: number, database: string) =>
-    `postgresql://${testbed.user}:${encodeURIComponent(testbed.password)}@${
-      testbed.host
-    }:${testbed.ports[String(major)]}/${database}`;
-  async function databaseExists(major: number, database: string) {
-    const admin = new Client({ connectionString: urlOf(major, 'postgres') });
-    await admin.connect();
-    try {
-      const { rows } = await admin.query(
-        'select 1 from pg_database where datname = $1',
-        [database],
-      );
-      return rows.length > 0;
-    } finally {
-      await admin.end();
-    }
-  }
-
+    access().urlOf(major, database);
+  const databaseExists = (major: number, database: string) =>
+    access().databaseExists(major, database);
   /** restore --create of `location` into `database` on `major`, dropped first. */
-  async function restoreAsNew(
+  const restoreAsNew = (
     major: number,
     location: string,
     database: string,
     jobs: string,
-  ) {
-    const admin = new Client({ connectionString: urlOf(major, 'postgres') });
-    await admin.connect();
-    await admin.query(`drop database if exists ${database} with (force)`);
-    await admin.end();
-    return agent(
-      [
-        'restore',
-        '--from',
-        location,
-        '--target-url',
-        urlOf(major, database),
-        '--create',
-        '--jobs',
-        jobs,
-      ],
-      toolsEnv(),
-    );
-  }
+  ) => access().restoreAsNew(location, major, database, '--jobs', jobs);
 
   /** verify --scratch-url: a real restore whose row counts and content match. */
   async function expectScratchVerifyPasses(major: number, location: string) {

@@ -53,3 +53,7 @@ export function runAgent(
     });
   });
 }
+
+/** The agent as runners start it: NDJSON events on stdout, ending with one result event. */
+export const agent = (args: string[], env: Record<string, string>) =>
+  runAgent([...args, '--events'], env);

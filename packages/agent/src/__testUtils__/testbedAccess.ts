@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from 'pg';
-import { runAgent } from './runAgent';
+import { agent } from './runAgent';
 
 /** How tests reach the testbed's servers and run the agent against them. */
 export function testbedAccess(testbed: TestbedInfo) {
@@ -69,8 +69,41 @@ export function testbedAccess(testbed: TestbedInfo) {
     return urlOf(server, database);
   }
 
-  const agent = (args: string[], agentEnv: Record<string, string>) =>
-    runAgent([...args, '--events'], agentEnv);
+  const databaseExists = async (server: number | string, name: string) =>
+    (
+      await sql(
+        server,
+        'postgres',
+        'select 1 from pg_database where datname = $1',
+        [name],
+      )
+    ).length > 0;
+
+  /** restore --create of `location` into a database `name` on `server`, dropped first */
+  async function restoreAsNew(
+    location: string,
+    server: number | string,
+    name: string,
+    ...extra: string[]
+  ) {
+    await sql(
+      server,
+      'postgres',
+      `drop database if exists "${name}" with (force)`,
+    );
+    return agent(
+      [
+        'restore',
+        '--from',
+        location,
+        '--target-url',
+        urlOf(server, name),
+        '--create',
+        ...extra,
+      ],
+      toolsEnv(),
+    );
+  }
 
   /** Dumps `database` of `server` into a new folder store; returns the dump's file:// URL. */
   async function dumpToFolder(server: number | string, database: string) {
@@ -90,5 +123,15 @@ export function testbedAccess(testbed: TestbedInfo) {
     return dump.result.location as string;
   }
 
-  return { toolsEnv, env, urlOf, sql, freshDatabase, agent, dumpToFolder };
+  return {
+    toolsEnv,
+    env,
+    urlOf,
+    sql,
+    freshDatabase,
+    databaseExists,
+    restoreAsNew,
+    agent,
+    dumpToFolder,
+  };
 }

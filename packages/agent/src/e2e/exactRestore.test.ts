@@ -15,41 +15,6 @@ describe('exact restores', () => {
   let testbed: TestbedInfo;
   let tb: ReturnType<typeof testbedAccess>;
 
-  /** restore --create of `location` into a database `name` on `server`, dropped first */
-  async function restoreAsNew(
-    location: string,
-    server: number | string,
-    name: string,
-    ...extra: string[]
-  ) {
-    await tb.sql(
-      server,
-      'postgres',
-      `drop database if exists ${name} with (force)`,
-    );
-    return tb.agent(
-      [
-        'restore',
-        '--from',
-        location,
-        '--target-url',
-        tb.urlOf(server, name),
-        '--create',
-        ...extra,
-      ],
-      tb.toolsEnv(),
-    );
-  }
-  const databaseExists = async (server: number | string, name: string) =>
-    (
-      await tb.sql(
-        server,
-        'postgres',
-        'select 1 from pg_database where datname = $1',
-        [name],
-      )
-    ).length > 0;
-
   beforeAll(async () => {
     // plain: a PostgreSQL 17 built with default configure options (no libxml, no contrib; with lz4)
     testbed = await testbedUp({ pg: [16, 17, 18], plain: true });
@@ -138,7 +103,7 @@ describe('exact restores', () => {
       'into a differently named database on PostgreSQL %i: encoding (%s), locale (%s), settings, comment and ACL',
       async (target, encoding, locale) => {
         const location = await propsSource(encoding, locale);
-        const restored = await restoreAsNew(location, target, 'ex_props_r');
+        const restored = await tb.restoreAsNew(location, target, 'ex_props_r');
         expect(restored.stderr).not.toContain('pg_restore: pg_restore:');
         expect(restored.code).toBe(EXIT_CODES.ok);
         expect(await describeDatabase(target, 'ex_props_r')).toEqual({
@@ -232,7 +197,7 @@ describe('exact restores', () => {
 
     it('fails with the total and the errors grouped by kind, each line relayed whole and once', async () => {
       const location = await grantsSource();
-      const restored = await restoreAsNew(location, 18, 'ex_errors_r');
+      const restored = await tb.restoreAsNew(location, 18, 'ex_errors_r');
       expect(restored.code).not.toBe(EXIT_CODES.ok);
       expect(restored.result.error.message).toMatch(
         /3 error\(s\): 3 × role "…" does not exist \(first: .*role "ex_only_on_16" does not exist\)/,
@@ -251,7 +216,7 @@ describe('exact restores', () => {
 
     it('with --allow-errors succeeds, and its result carries the count and kinds of the errors it went past', async () => {
       const location = await grantsSource();
-      const restored = await restoreAsNew(
+      const restored = await tb.restoreAsNew(
         location,
         18,
         'ex_errors_r',
@@ -294,14 +259,14 @@ describe('exact restores', () => {
          create table t(i int);`,
       );
       const location = await tb.dumpToFolder(16, 'ex_library');
-      const restored = await restoreAsNew(location, 18, 'ex_library_r');
+      const restored = await tb.restoreAsNew(location, 18, 'ex_library_r');
       expect(restored.code).toBe(EXIT_CODES.incompatibleTarget);
       expect(restored.result.error.message).toMatch(
         new RegExp(
           `cannot take this backup, so nothing was restored: library "${libdir}/hstore.so" \\(used by public.hstore_in_16\\(cstring\\)\\) does not load: incompatible library .*version mismatch`,
         ),
       );
-      expect(await databaseExists(18, 'ex_library_r')).toBe(false);
+      expect(await tb.databaseExists(18, 'ex_library_r')).toBe(false);
     });
 
     it('refuses an extension the target server does not have, creating nothing', async () => {
@@ -312,12 +277,16 @@ describe('exact restores', () => {
         `create extension hstore; create table h(x hstore); insert into h values ('a=>1');`,
       );
       const location = await tb.dumpToFolder(16, 'ex_extension');
-      const restored = await restoreAsNew(location, 'plain', 'ex_extension_r');
+      const restored = await tb.restoreAsNew(
+        location,
+        'plain',
+        'ex_extension_r',
+      );
       expect(restored.code).toBe(EXIT_CODES.incompatibleTarget);
       expect(restored.result.error.message).toMatch(
         /^PostgreSQL 17\.\d+ at 127\.0\.0\.1:\d+ cannot take this backup, so nothing was restored: extension "hstore" is not installed on the server: install its package for PostgreSQL 17/,
       );
-      expect(await databaseExists('plain', 'ex_extension_r')).toBe(false);
+      expect(await tb.databaseExists('plain', 'ex_extension_r')).toBe(false);
     });
 
     it('refuses lz4-compressed columns on a server built without lz4, and verify says so instead of "corrupt"', async () => {
@@ -328,12 +297,12 @@ describe('exact restores', () => {
         `create table z(id int, t text compression lz4); insert into z values (1, repeat('x', 10000));`,
       );
       const location = await tb.dumpToFolder('plain', 'ex_lz4');
-      const restored = await restoreAsNew(location, 17, 'ex_lz4_r');
+      const restored = await tb.restoreAsNew(location, 17, 'ex_lz4_r');
       expect(restored.code).toBe(EXIT_CODES.incompatibleTarget);
       expect(restored.result.error.message).toContain(
         'column compression lz4 (used by public.z.t) is not supported by this server',
       );
-      expect(await databaseExists(17, 'ex_lz4_r')).toBe(false);
+      expect(await tb.databaseExists(17, 'ex_lz4_r')).toBe(false);
 
       const verified = await tb.agent(
         [

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXIT_CODES } from '../contract';
 import { AgentRun, runAgent } from '../__testUtils__/runAgent';
+import { testbedAccess } from '../__testUtils__/testbedAccess';
 import {
   createFidelityDatabase,
   dropDatabase,
@@ -126,22 +127,14 @@ describe('a round trip through backlot-agent reproduces the database exactly', (
     user: testbed.user,
     password: testbed.password,
   });
+  const access = () => testbedAccess(testbed);
   const urlOf = (major: number, database: string) =>
-    `postgresql://${testbed.user}:${encodeURIComponent(testbed.password)}@${
-      testbed.host
-    }:${testbed.ports[String(major)]}/${database}`;
+    access().urlOf(major, database);
   /** pg clients for the agent: the testbed's only, no database credentials. */
-  const toolsEnv = (): Record<string, string> => ({
-    BACKLOT_PG_BIN_DIRS: Object.values(testbed.pgBin).join(':'),
-    BACKLOT_PG_SYSTEM_BINS: '0',
-  });
-  const pgEnv = (major: number, database: string) => ({
-    PGHOST: testbed.host,
-    PGPORT: String(testbed.ports[String(major)]),
-    PGUSER: testbed.user,
-    PGPASSWORD: testbed.password,
-    PGDATABASE: database,
-  });
+  const toolsEnv = () => access().toolsEnv();
+  /** a database's libpq environment (with the pg clients, which pg_dump ignores) */
+  const pgEnv = (major: number, database: string) =>
+    access().env(major, database);
   function expectSucceeded(run: AgentRun, what: string) {
     if (run.code !== EXIT_CODES.ok || run.result?.error) {
       throw new Error(
@@ -210,7 +203,7 @@ describe('a round trip through backlot-agent reproduces the database exactly', (
           `fidelity-${from}-${to}`,
           '--events',
         ],
-        { ...pgEnv(from, source), ...toolsEnv() },
+        pgEnv(from, source),
       );
       expectSucceeded(dump, 'backlot-agent dump');
 

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_MAJORS } from './clients';
-import { SERVER_MAJORS, parseMajors } from './config';
+import { PACKAGE_DIR, SERVER_MAJORS, cacheDir, parseMajors } from './config';
+import { run } from './exec';
 import { readPassword } from './password';
 import { kubernetesStatus } from './kubernetes';
 import { isReady, probe } from './postgres';
@@ -97,7 +99,7 @@ program
   )
   .option(
     '--k8s',
-    'also run the Kubernetes control plane (exported anyway when it already runs): KUBECONFIG, BACKLOT_TESTBED_KUBECONFIG, ...',
+    'also run the Kubernetes control plane (exported anyway when it already runs): KUBECONFIG, BACKLOT_TESTBED_KUBECONFIG, ..., and PATH with its kubectl',
   )
   .action(
     async (opts: {
@@ -116,6 +118,7 @@ program
       const vars: Record<string, string> = {
         BACKSTAGE_TEST_DISABLE_DOCKER: '1',
       };
+      let pathPrefix: string | undefined;
       for (const [major, url] of Object.entries(info.postgres)) {
         vars[`BACKSTAGE_TEST_DATABASE_POSTGRES${major}_CONNECTION_STRING`] =
           url;
@@ -132,6 +135,19 @@ program
         vars.AWS_SECRET_ACCESS_KEY = info.s3.secretAccessKey;
       }
       if (info.kubernetes) {
+        // kubectl of the same version, built with the control plane: build-k8s.sh prints that bin dir (a no-op now
+        // that `up` has built it), so the cache layout is written in one place.
+        const bin = (
+          await run('bash', [
+            path.join(PACKAGE_DIR, 'scripts', 'build-k8s.sh'),
+            cacheDir(),
+          ])
+        ).stdout
+          .trim()
+          .split('\n')
+          .pop()!;
+        if (!(process.env.PATH ?? '').split(path.delimiter).includes(bin))
+          pathPrefix = bin;
         vars.KUBECONFIG = info.kubernetes.kubeconfig;
         vars.BACKLOT_TESTBED_KUBECONFIG = info.kubernetes.kubeconfig;
         vars.BACKLOT_TESTBED_K8S_SERVER = info.kubernetes.server;
@@ -139,6 +155,9 @@ program
       }
       for (const [k, v] of Object.entries(vars))
         process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
+      // prepended to the shell's own PATH (not ours: yarn adds its temporary bin folders to it)
+      if (pathPrefix)
+        process.stdout.write(`export PATH=${shellQuote(pathPrefix)}:"$PATH"\n`);
     },
   );
 

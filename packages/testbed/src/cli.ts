@@ -7,6 +7,7 @@ import { readPassword } from './password';
 import { kubernetesStatus } from './kubernetes';
 import { isReady, probe } from './postgres';
 import { serveS3 } from './s3';
+import { serveKubelet } from './kubelet/kubelet';
 import { testbedDown, testbedStatus, testbedUp } from './up';
 
 // stdout carries exactly one JSON document, so `$(yarn testbed up)` can be parsed; everything else goes to stderr.
@@ -51,7 +52,7 @@ program
   .option('--seed <set>', "seed data: 'demo'")
   .option(
     '--k8s',
-    'also run the Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler; no node); built from Go modules the first time',
+    'also run the Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) and a process kubelet (one node running pods as local processes); built from Go modules the first time',
   )
   .action(
     async (opts: {
@@ -188,6 +189,13 @@ program
   .option('--pid-file <file>', 'written once the server listens')
   .action(async (opts: { port: number; bucket: string; pidFile?: string }) => {
     await serveS3(opts);
+  });
+
+program
+  .command('kubelet-serve', { hidden: true })
+  .description('the process kubelet (started detached by up --k8s)')
+  .action(async () => {
+    await serveKubelet();
   });
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -59,10 +59,11 @@ export function s3Port(): number {
 /**
  * The Kubernetes control plane's ports, all on 127.0.0.1 and all odd: base + 61 for kube-apiserver (the one clients
  * use), then etcd's client and peer ports and the secure (health) ports of kube-controller-manager and
- * kube-scheduler, so that none of them takes its well-known default (2379, 6443, 10257, 10259) from a real cluster
- * on the same machine. Odd because the testbed's ports lie in Linux's ephemeral range and the API server opens many
- * connections to etcd: connect() takes even source ports first (leaving odd ones for bind), so with even ports a
- * component started after the API server could find its port taken by one of those connections.
+ * kube-scheduler and the process kubelet's port, so that none of them takes its well-known default (2379, 6443, 10257,
+ * 10259, 10250) from a real cluster on the same machine. Odd because the testbed's ports lie in Linux's ephemeral
+ * range and the API server opens many connections to etcd: connect() takes even source ports first (leaving odd ones
+ * for bind), so with even ports a component started after the API server could find its port taken by one of those
+ * connections.
  */
 export function k8sPorts() {
   const base = portBase() + 61;
@@ -72,6 +73,8 @@ export function k8sPorts() {
     etcdPeer: base + 4,
     controllerManager: base + 6,
     scheduler: base + 8,
+    /** the process kubelet's HTTPS port (logs, /healthz): what the Node reports as its kubelet endpoint */
+    kubelet: base + 10,
   };
 }
 

@@ -116,7 +116,7 @@ describe('the testbed Kubernetes control plane', () => {
     expect(body.message).toContain('seccompProfile');
   });
 
-  it('the Job controller creates the pod of a Job (Pending: no node yet), and the garbage collector removes it with the Job', async () => {
+  it('the Job controller creates the pod of a Job (Pending: its nodeSelector matches no node), and the garbage collector removes it with the Job', async () => {
     const name = `job-${suffix}`;
     const job: V1Job = {
       metadata: {
@@ -129,6 +129,8 @@ describe('the testbed Kubernetes control plane', () => {
           spec: {
             restartPolicy: 'Never',
             automountServiceAccountToken: false,
+            // the process kubelet's node would run it (kubelet/kubelet.e2e.test.ts): this pod is for the scheduler to refuse
+            nodeSelector: { 'backlot.test/no-such-node': 'true' },
             containers: [restrictedContainer],
           },
         },
@@ -174,7 +176,7 @@ describe('the testbed Kubernetes control plane', () => {
     );
     expect(active.status?.startTime).toBeDefined();
 
-    // no node: the scheduler looks at it and finds nowhere to put it
+    // no node matches: the scheduler looks at it and finds nowhere to put it
     const unschedulable = await waitFor(
       'the scheduler to report the pod unschedulable',
       async () => {

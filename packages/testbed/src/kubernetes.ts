@@ -1,7 +1,8 @@
 /**
  * The testbed's Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager and kube-scheduler, built
  * from the Go modules in ../k8s and ../etcd by scripts/build-k8s.sh (cached outside the checkout), run as detached
- * processes on 127.0.0.1 with a private CA. There is no node (no kubelet) yet: pods are created and stay Pending.
+ * processes on 127.0.0.1 with a private CA. The one node is the process kubelet (kubelet/, started by up.ts after
+ * this), which runs pods as local processes.
  * One file over 300 lines because the four components share one description (ports, certificates, kubeconfigs,
  * probes) and are started, probed and stopped in one order.
  */
@@ -26,8 +27,14 @@ import { TestbedKubernetes } from './types';
 const SERVICE_CIDR = '10.0.0.0/24';
 const SERVICE_IP = '10.0.0.1';
 const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
-/** What kube-controller-manager runs: what Jobs need, and nothing that would act on nodes. */
+/**
+ * What kube-controller-manager runs: what Jobs need, and the node-lifecycle controller, which takes the
+ * `node.kubernetes.io/not-ready` taint (put on every new Node by admission; NodeRestriction forbids a node to
+ * change its own taints) off the process kubelet's Node once it is Ready, and marks it NotReady when its Lease
+ * lapses. The taint-eviction controller is left out: nothing evicts pods from a node that stopped for a while.
+ */
 export const K8S_CONTROLLERS = [
+  'node-lifecycle-controller',
   'job-controller',
   'ttl-after-finished-controller',
   'garbage-collector-controller',
@@ -50,7 +57,7 @@ const COMPONENTS: Component[] = [
   'kube-scheduler',
 ];
 
-function pkiDir(): string {
+export function pkiDir(): string {
   return path.join(k8sDir(), 'pki');
 }
 function pidFile(c: Component): string {
@@ -163,7 +170,11 @@ async function ensurePki(): Promise<void> {
 }
 
 /** A kubeconfig naming the files in pki/ (JSON, which is YAML too: every client reads it). */
-function writeKubeconfig(file: string, user: string, certName: string): void {
+export function writeKubeconfig(
+  file: string,
+  user: string,
+  certName: string,
+): void {
   const pki = pkiDir();
   const config = {
     apiVersion: 'v1',
@@ -518,10 +529,20 @@ async function stop(c: Component): Promise<boolean> {
   return true;
 }
 
-/** A process of ours runs this component, from the bin dir given (not an older build). */
-function runsFrom(c: Component, bin: string): boolean {
+/**
+ * A process of ours runs this component with the flags args() gives now (a testbed change of flags restarts it),
+ * from the bin dir given if one is (not an older build).
+ */
+function runsAsConfigured(c: Component, bin?: string): boolean {
   const pid = readPid(c);
-  return !!pid && programOf(c, pid) === path.join(bin, c);
+  const program = pid && programOf(c, pid);
+  if (!program || (bin && program !== path.join(bin, c))) return false;
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return JSON.stringify(argv.slice(1, -1)) === JSON.stringify(args(c));
+  } catch {
+    return false;
+  }
 }
 
 async function ensureNamespace(): Promise<void> {
@@ -585,6 +606,7 @@ export async function probeKubernetes(): Promise<
   if (!fs.existsSync(adminKubeconfig())) return undefined;
   const ok = await Promise.all(COMPONENTS.map(healthy));
   if (!ok.every(Boolean)) return undefined;
+  if (!COMPONENTS.every(c => runsAsConfigured(c))) return undefined;
   const version = await apiVersion();
   if (version !== pinnedVersions().kubernetes) return undefined;
   if (!(await namespaceReady())) return undefined;
@@ -608,9 +630,9 @@ export async function ensureKubernetes(): Promise<TestbedKubernetes> {
     'kube-scheduler': 60_000,
   };
   for (const c of COMPONENTS) {
-    const current = runsFrom(c, bin);
+    const current = runsAsConfigured(c, bin);
     if (current && (await healthy(c))) continue;
-    await stop(c); // wedged, or from an older build
+    await stop(c); // wedged, from an older build or with other flags
     await start(c, bin, timeouts[c]);
   }
   await ensureNamespace();

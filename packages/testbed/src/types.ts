@@ -43,13 +43,15 @@ export interface TestbedInfo {
   plain?: TestbedPlainServer;
   /** demo database name -> URL, present after seeding */
   demo?: Record<string, string>;
-  /** present when requested (`k8s: true`): the Kubernetes control plane (no node yet: pods stay Pending) */
+  /** present when requested (`k8s: true`): the Kubernetes control plane and its one node, the process kubelet */
   kubernetes?: TestbedKubernetes;
 }
 
 /**
  * A real control plane on loopback: etcd, kube-apiserver (RBAC, PodSecurity admission), kube-controller-manager (the
- * Job, TTL-after-finished, garbage-collector, service-account and namespace controllers) and kube-scheduler.
+ * Job, TTL-after-finished, garbage-collector, service-account, namespace and node-lifecycle controllers),
+ * kube-scheduler, and one node, `backlot-node`: the process kubelet, which runs pods as local processes
+ * (see src/kubelet/README.md for what it emulates).
  */
 export interface TestbedKubernetes {
   /** an admin kubeconfig (client certificate in system:masters) */

@@ -31,6 +31,12 @@ import {
   probeKubernetes,
   stopKubernetes,
 } from './kubernetes';
+import {
+  ensureKubelet,
+  kubeletStatus,
+  probeKubelet,
+  stopKubelet,
+} from './kubelet/daemon';
 import { ensureS3, probeS3, s3Info, stopS3 } from './s3';
 import { DEMO_DATABASES, demoUrls, ensureDemoSeed, isDemoSeeded } from './seed';
 import { ensureCertificates, tlsInfo } from './tls';
@@ -135,12 +141,13 @@ async function alreadyUp(p: Plan): Promise<TestbedInfo | undefined> {
     if (!bin) return undefined;
     pgBin[m] = bin;
   }
-  const [probes, plain, kubernetes] = await Promise.all([
+  const [probes, plain, kubernetes, kubelet] = await Promise.all([
     Promise.all(p.pg.map(m => probe(m, password))),
     p.plain ? probe('plain', password) : undefined,
     p.k8s ? probeKubernetes() : undefined,
+    p.k8s ? probeKubelet() : undefined,
   ]);
-  if (p.k8s && !kubernetes) return undefined;
+  if (p.k8s && !(kubernetes && kubelet)) return undefined;
   if (!probes.every((s, i) => isReady(p.pg[i], s))) return undefined;
   if (plain && (!isReady('plain', plain) || hasStaleBinaries('plain')))
     return undefined;
@@ -164,7 +171,11 @@ async function bringUp(p: Plan): Promise<TestbedInfo> {
     // The plain server's first start builds it from source, on every core: after the client builds, not beside them.
     if (p.plain) await ensureServer('plain', password);
     // Likewise the control plane's first start builds it from Go modules (long, every core).
-    if (p.k8s) kubernetes = await ensureKubernetes();
+    if (p.k8s) {
+      kubernetes = await ensureKubernetes();
+      // the node comes last: it registers itself with the API server
+      await ensureKubelet();
+    }
   } finally {
     // Let the parallel work settle before reporting, so no start-up keeps running unobserved.
     await Promise.allSettled([servers, s3]);
@@ -220,7 +231,8 @@ export async function testbedDown(
       await Promise.all([
         ...servers.map(m => stopServer(m)),
         stopS3(),
-        stopKubernetes({ purge: opts.purge }),
+        // the kubelet before the API server, so that it does not spend its last moments failing to reach it
+        stopKubelet().then(() => stopKubernetes({ purge: opts.purge })),
       ]);
       if (opts.purge) {
         log(`removing ${stateDir()}`);
@@ -246,7 +258,9 @@ export interface TestbedStatus {
   /** the plain (self-built) server */
   plain: ServerStatus;
   s3: { endpoint: string; answering: boolean };
-  kubernetes: Awaited<ReturnType<typeof kubernetesStatus>>;
+  kubernetes: Awaited<ReturnType<typeof kubernetesStatus>> & {
+    kubelet: Awaited<ReturnType<typeof kubeletStatus>>;
+  };
   pgBin: Record<string, string>;
 }
 
@@ -266,7 +280,10 @@ export async function testbedStatus(): Promise<TestbedStatus> {
     servers,
     plain,
     s3: { endpoint: s3Info().endpoint, answering: await probeS3() },
-    kubernetes: await kubernetesStatus(),
+    kubernetes: {
+      ...(await kubernetesStatus()),
+      kubelet: await kubeletStatus(),
+    },
     pgBin,
   };
 }

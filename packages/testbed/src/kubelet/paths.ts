@@ -1,0 +1,42 @@
+/** Where the process kubelet keeps its state, all under the control plane's dir so that `down --purge` removes it. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { k8sDir } from '../config';
+
+/** The one Node the testbed has. */
+export const NODE_NAME = 'backlot-node';
+
+export function kubeletDir(): string {
+  return path.join(k8sDir(), 'kubelet');
+}
+export function imagesDir(): string {
+  return path.join(kubeletDir(), 'images');
+}
+/** One folder per pod uid: volumes, logs, termination message files, the pids of its processes. */
+export function podsDir(): string {
+  return path.join(kubeletDir(), 'pods');
+}
+export function podDir(uid: string): string {
+  return path.join(podsDir(), uid);
+}
+export function kubeletPidFile(): string {
+  return path.join(k8sDir(), 'run', 'kubelet.pid');
+}
+export function kubeletLogFile(): string {
+  return path.join(k8sDir(), 'log', 'kubelet.log');
+}
+export function kubeletKubeconfig(): string {
+  return path.join(k8sDir(), 'kubelet.kubeconfig');
+}
+
+/**
+ * The newest modification time of the kubelet's sources: the running kubelet reports the one it started with, and
+ * `up` restarts it when the sources changed since (the other components are restarted on a new build the same way).
+ */
+export function sourceStamp(): number {
+  let newest = 0;
+  for (const f of fs.readdirSync(__dirname))
+    if (f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      newest = Math.max(newest, fs.statSync(path.join(__dirname, f)).mtimeMs);
+  return Math.floor(newest);
+}

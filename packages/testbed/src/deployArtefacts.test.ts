@@ -3,7 +3,8 @@
  * container engine; deployManifests.e2e.test.ts applies the manifests to the testbed's API server). This keeps them
  * honest without building: the agent image carries exactly the client majors 14-18 and says so in
  * BACKLOT_PG_BIN_DIRS, runs as a numeric non-root user, every file a COPY takes from the context exists in the
- * repository and is not left out by the .dockerignore in force, and the Role grants only the runner's verbs.
+ * repository and is not left out by the .dockerignore in force, the process kubelet's image table gives the image
+ * the same clients, and the Role grants only the runner's verbs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import {
   RUNNER_RULES,
   manifest as objects,
 } from './deploy';
+import { resolveImage } from './kubelet/images';
 
 interface Instruction {
   keyword: string;
@@ -230,6 +232,19 @@ describe('deploy/docker/agent.Dockerfile', () => {
         sources: [`/app/packages/agent/${agentPackage.bin['backlot-agent']}`],
       }),
     );
+  });
+
+  it("agrees with the process kubelet's image table on the client majors", () => {
+    // the table's entry for the image, with a host that has every client where the image has it
+    const lookup = resolveImage(AGENT_IMAGE, {
+      clientBin: major => `/usr/lib/postgresql/${major}/bin`,
+      nodeBin: () => '/usr/local/bin',
+      agentEntrypoint: () => '/usr/local/bin/backlot-agent',
+    });
+    if (!('image' in lookup)) throw new Error(lookup.error);
+    const tableDirs = lookup.image.env.BACKLOT_PG_BIN_DIRS.split(':');
+    const imageDirs = envOf(image).BACKLOT_PG_BIN_DIRS.split(':');
+    expect([...tableDirs].sort()).toEqual([...imageDirs].sort());
   });
 
   it('takes from the context only files that exist and are not ignored', () => {

@@ -8,23 +8,10 @@ import {
   VersionApi,
 } from '@kubernetes/client-node';
 import { TestbedInfo, testbedUp } from './index';
+import { waitFor } from './__testUtils__/waitFor';
 
 // Cold, testbedUp builds the control plane from Go modules (long: see the README); warm it answers in well under a second.
 jest.setTimeout(60 * 60_000);
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 250));
-  }
-}
 
 /** A container that passes the restricted Pod Security Standard. */
 const restrictedContainer = {

@@ -57,7 +57,9 @@ export function normalizeImage(ref: string): string {
 }
 
 function agent(host: ImageHost, majors: number[]): ImageLookup {
-  const dirs = majors
+  // newest first, as the Dockerfile lists them
+  const dirs = [...majors]
+    .reverse()
     .map(m => host.clientBin(m))
     .filter((d): d is string => !!d);
   return {
@@ -70,8 +72,9 @@ function agent(host: ImageHost, majors: number[]): ImageLookup {
         // the host's /usr/lib/postgresql is not the image's: only the dirs above are "in" the image
         BACKLOT_PG_SYSTEM_BINS: '0',
       },
-      user: 0,
-      passwd: {},
+      // the Dockerfile's `USER 10001:10001`
+      user: 10001,
+      passwd: { 10001: 10001 },
     },
   };
 }

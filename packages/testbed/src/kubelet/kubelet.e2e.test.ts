@@ -1,3 +1,5 @@
+// One file over 300 lines: every scenario shares the one testbed set-up and the Job/pod helpers below, and each
+// test is one behaviour of the kubelet a real node shows too.
 import { PassThrough } from 'node:stream';
 import {
   BatchV1Api,
@@ -14,22 +16,9 @@ import {
 import { k8sPorts } from '../config';
 import { testbedUp } from '../index';
 import { kubeletKubeconfig, NODE_NAME } from './paths';
+import { waitFor } from '../__testUtils__/waitFor';
 
 jest.setTimeout(10 * 60_000);
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 200));
-  }
-}
 
 /** What the restricted Pod Security Standard asks of every container. */
 function restricted(uid = 999, gid = uid) {

@@ -36,12 +36,23 @@ export function statesFromStatus(
   gone: string,
 ): ContainerState[] {
   return Array.from({ length: n }, (_, i): ContainerState => {
-    const t = statuses?.[i]?.state?.terminated;
-    if (!t) return unknownEnd(waiting('Unknown'), gone);
     const iso = (d: unknown) =>
       d ? new Date(d as string).toISOString() : undefined;
-    const pid =
-      Number(/^process:\/\/(\d+)$/.exec(t.containerID ?? '')?.[1]) || undefined;
+    const pidOf = (id?: string) =>
+      Number(/^process:\/\/(\d+)$/.exec(id ?? '')?.[1]) || undefined;
+    const t = statuses?.[i]?.state?.terminated;
+    if (!t) {
+      const r = statuses?.[i]?.state?.running;
+      const was: ContainerState = r
+        ? {
+            kind: 'running',
+            pid: pidOf(statuses![i].containerID) ?? 0,
+            startedAt: iso(r.startedAt)!,
+          }
+        : waiting('Unknown');
+      return unknownEnd(was, gone);
+    }
+    const pid = pidOf(t.containerID);
     return {
       ...t,
       kind: 'terminated',

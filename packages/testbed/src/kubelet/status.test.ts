@@ -103,8 +103,11 @@ describe('images and identity', () => {
     expect(resolveImage('backlot/agent:0.1.0', host)).toMatchObject({
       image: {
         entrypoint: ['/agent/bin/backlot-agent'],
-        env: { BACKLOT_PG_BIN_DIRS: '/c/15/bin:/c/17/bin' },
+        env: { BACKLOT_PG_BIN_DIRS: '/c/17/bin:/c/15/bin' },
       },
+    });
+    expect(resolveImage('backlot/agent:dev', host)).toMatchObject({
+      image: { user: 10001, passwd: { 10001: 10001 } },
     });
     expect(resolveImage('backlot/agent:pg14-16', host)).toMatchObject({
       image: { env: { BACKLOT_PG_BIN_DIRS: '/c/15/bin' } },

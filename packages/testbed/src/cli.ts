@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { CLIENT_MAJORS } from './clients';
-import { PACKAGE_DIR, SERVER_MAJORS, cacheDir, parseMajors } from './config';
-import { run } from './exec';
+import { SERVER_MAJORS, parseMajors } from './config';
+import { kubernetesBinDir } from './kubectl';
 import { readPassword } from './password';
 import { kubernetesStatus } from './kubernetes';
 import { isReady, probe } from './postgres';
@@ -136,17 +136,8 @@ program
         vars.AWS_SECRET_ACCESS_KEY = info.s3.secretAccessKey;
       }
       if (info.kubernetes) {
-        // kubectl of the same version, built with the control plane: build-k8s.sh prints that bin dir (a no-op now
-        // that `up` has built it), so the cache layout is written in one place.
-        const bin = (
-          await run('bash', [
-            path.join(PACKAGE_DIR, 'scripts', 'build-k8s.sh'),
-            cacheDir(),
-          ])
-        ).stdout
-          .trim()
-          .split('\n')
-          .pop()!;
+        // kubectl of the same version, built with the control plane
+        const bin = await kubernetesBinDir();
         if (!(process.env.PATH ?? '').split(path.delimiter).includes(bin))
           pathPrefix = bin;
         vars.KUBECONFIG = info.kubernetes.kubeconfig;

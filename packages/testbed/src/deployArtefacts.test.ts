@@ -234,7 +234,7 @@ describe('deploy/docker/agent.Dockerfile', () => {
     );
   });
 
-  it("agrees with the process kubelet's image table on the client majors", () => {
+  it("agrees with the process kubelet's image table: client dirs (in order) and user", () => {
     // the table's entry for the image, with a host that has every client where the image has it
     const lookup = resolveImage(AGENT_IMAGE, {
       clientBin: major => `/usr/lib/postgresql/${major}/bin`,
@@ -242,9 +242,12 @@ describe('deploy/docker/agent.Dockerfile', () => {
       agentEntrypoint: () => '/usr/local/bin/backlot-agent',
     });
     if (!('image' in lookup)) throw new Error(lookup.error);
-    const tableDirs = lookup.image.env.BACKLOT_PG_BIN_DIRS.split(':');
-    const imageDirs = envOf(image).BACKLOT_PG_BIN_DIRS.split(':');
-    expect([...tableDirs].sort()).toEqual([...imageDirs].sort());
+    expect(lookup.image.env.BACKLOT_PG_BIN_DIRS).toBe(
+      envOf(image).BACKLOT_PG_BIN_DIRS,
+    );
+    const [uid, gid] = all(image, 'USER')[0].args.split(':').map(Number);
+    expect(lookup.image.user).toBe(uid);
+    expect(lookup.image.passwd).toEqual({ [uid]: gid });
   });
 
   it('takes from the context only files that exist and are not ignored', () => {

@@ -3,8 +3,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { digestStream } from './digest';
-import { AgentError, ioReason } from '../cli/errors';
+import { CHUNK_BYTES, digestStream } from './digest';
+import { AgentError, ioReason, ioReasonOfText } from '../cli/errors';
 import { Reporter } from '../cli/reporter';
 import { interruption } from '../cli/interrupt';
 import { lastLines, relayLine, startPgTool } from '../postgres/pgTool';
@@ -100,8 +100,99 @@ function startPgDump(
   });
 }
 
-/** The custom format, streamed from pg_dump's stdout through a sha256 into one object: no temp file. */
+/**
+ * The custom format, written by pg_dump itself where the store is a local file (`--file`: no byte
+ * passes through the agent, and the archive records its data offsets), else streamed from its
+ * stdout through a sha256 into one object: no temp file either way.
+ */
 export async function dumpCustom(
+  target: ArchiveTarget,
+): Promise<WrittenArchive> {
+  return target.store.openFile
+    ? dumpCustomToFile(target, target.store.openFile.bind(target.store))
+    : dumpCustomStreamed(target);
+}
+
+/** How often the size of a file pg_dump writes is read for progress. */
+const PROGRESS_POLL_MS = 1000;
+
+/**
+ * pg_dump --file into the store's file. The sha256 is taken after pg_dump is done, from the page
+ * cache: a seekable custom archive is rewritten at its head (the data offsets) as pg_dump ends.
+ */
+async function dumpCustomToFile(
+  target: ArchiveTarget,
+  openFile: NonNullable<ArtifactStore['openFile']>,
+): Promise<WrittenArchive> {
+  const { store } = target;
+  const dumpKey = target.keys.dump;
+  const file = await openFile(dumpKey);
+  const pgDump = startPgDump(
+    target,
+    ['--format=custom', `--file=${file.path}`, ...target.pgDumpArgs],
+    'ignore',
+  );
+  const sizeOfFile = () =>
+    fsp.stat(file.path).then(
+      s => s.size,
+      () => 0,
+    );
+  const poll = setInterval(
+    () => void sizeOfFile().then(bytes => target.progress.onBytes(bytes)),
+    PROGRESS_POLL_MS,
+  );
+  const exit = await pgDump.exited.finally(() => clearInterval(poll));
+  const stderr = pgDump.stderrTail();
+  // pg_dump says why it could not write its file in the C library's words
+  const outputFault =
+    /could not (?:write to|open|close) output file[^:]*: (.+)$/m.exec(stderr);
+  const failure = outputFault
+    ? new AgentError(
+        'storage',
+        `cannot write ${store.locationOf(dumpKey)}: ${ioReasonOfText(
+          outputFault[1],
+        )}`,
+      )
+    : describeFailure({
+        interrupted: interruption(target.signal),
+        exit,
+        bytes: await sizeOfFile(),
+        stderr,
+        location: store.locationOf(dumpKey),
+      });
+  if (!failure) {
+    try {
+      const digest = digestStream(undefined, 0);
+      await pipeline(
+        // large reads: the file is in the page cache, and each read is a system call
+        fs.createReadStream(file.path, { highWaterMark: CHUNK_BYTES }),
+        digest.stream,
+        async source => {
+          for await (const _ of source); // the digest is all that is wanted
+        },
+      );
+      await file.commit();
+      return {
+        bytes: digest.bytes(),
+        sha256: digest.sha256(),
+        remove: () => store.remove(dumpKey),
+      };
+    } catch (error) {
+      await file.abort();
+      throw error instanceof AgentError
+        ? error
+        : new AgentError(
+            'storage',
+            `cannot read back ${store.locationOf(dumpKey)}: ${ioReason(error)}`,
+          );
+    }
+  }
+  await file.abort();
+  throw failure;
+}
+
+/** pg_dump's stdout through a sha256 into the store's writer. */
+async function dumpCustomStreamed(
   target: ArchiveTarget,
 ): Promise<WrittenArchive> {
   const { store } = target;

@@ -36,3 +36,20 @@ const IO_REASONS: Record<string, string> = {
 export function ioReason(error: any): string {
   return IO_REASONS[error?.code] ?? error?.message ?? String(error);
 }
+
+/** The C library's words for the errors above, as a program like pg_dump prints them. */
+const STRERROR_CODES: Record<string, string> = {
+  'No space left on device': 'ENOSPC',
+  'Disk quota exceeded': 'EDQUOT',
+  'Permission denied': 'EACCES',
+  'Operation not permitted': 'EPERM',
+  'Read-only file system': 'EROFS',
+  'Not a directory': 'ENOTDIR',
+  'No such file or directory': 'ENOENT',
+  'Input/output error': 'EIO',
+};
+
+/** The same words for an error another program reported as text (strerror), else the text itself. */
+export function ioReasonOfText(text: string): string {
+  return IO_REASONS[STRERROR_CODES[text.trim()]] ?? text.trim();
+}

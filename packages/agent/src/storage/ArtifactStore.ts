@@ -16,6 +16,17 @@ export interface ArtifactWriter {
   failure(): Promise<Error | undefined>;
 }
 
+/**
+ * A file a program writes itself (pg_dump --file), under the same protocol as a writer: visible
+ * under its key only on commit, gone on abort.
+ */
+export interface ArtifactFile {
+  /** where to write; not the artifact's final name */
+  path: string;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
 /** Where dumps and manifests go. Keys are relative to the store's URL. */
 export interface ArtifactStore {
   readonly kind: 'filesystem' | 's3';
@@ -27,6 +38,11 @@ export interface ArtifactStore {
     relativeKey: string,
     options?: { expectedBytes?: number },
   ): Promise<ArtifactWriter>;
+  /**
+   * Local stores only: a file to hand to a program, so that a dump's bytes need not pass through
+   * the agent (and a seekable custom archive records its data offsets). Absent: streams only.
+   */
+  openFile?(relativeKey: string): Promise<ArtifactFile>;
   /** Streams an artifact; fails with a storage error naming the key when it does not exist. */
   openReader(relativeKey: string): Promise<Readable>;
   /** Reads a small object (a manifest); undefined when it does not exist. */

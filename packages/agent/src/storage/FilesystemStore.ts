@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AgentError, ioReason } from '../cli/errors';
 import { CHUNK_BYTES } from '../archive/digest';
-import { ArtifactStore, ArtifactWriter } from './ArtifactStore';
+import { ArtifactFile, ArtifactStore, ArtifactWriter } from './ArtifactStore';
 
 function storageError(action: string, target: string, error: any): AgentError {
   return new AgentError(
@@ -70,25 +70,37 @@ export class FilesystemStore implements ArtifactStore {
     }
   }
 
-  async openWriter(relativeKey: string): Promise<ArtifactWriter> {
+  async openFile(relativeKey: string): Promise<ArtifactFile> {
     const final = this.pathOf(relativeKey);
     const partial = `${final}.partial`;
     try {
       await fsp.mkdir(path.dirname(final), { recursive: true });
+      // wx: a second writer of the same key fails instead of interleaving with the first
       await fsp.writeFile(partial, '', { flag: 'wx' });
     } catch (error) {
       throw storageError('create', partial, error);
     }
-    const stream = fs.createWriteStream(partial, { flags: 'r+' });
+    return {
+      path: partial,
+      commit: () => commitPartial(partial, final, 'commit'),
+      abort: async () => {
+        await fsp.rm(partial, { force: true });
+        await fsp.rm(final, { force: true });
+      },
+    };
+  }
+
+  async openWriter(relativeKey: string): Promise<ArtifactWriter> {
+    const file = await this.openFile(relativeKey);
+    const stream = fs.createWriteStream(file.path, { flags: 'r+' });
     return {
       stream,
       chunkBytes: CHUNK_BYTES,
-      commit: () => commitPartial(partial, final, 'commit'),
+      commit: file.commit,
       failure: async () => undefined, // the stream's own error names the cause
       abort: async () => {
         stream.destroy();
-        await fsp.rm(partial, { force: true });
-        await fsp.rm(final, { force: true });
+        await file.abort();
       },
     };
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { libpqEnvOf, useLibpqEnv } from '../postgres/libpqEnv';
-import { DumpSnapshot } from '../postgres/snapshot';
+import { DumpSizes, DumpSnapshot } from '../postgres/snapshot';
 import { ServerInfo } from '../postgres/connection';
 import { dumpRoles } from '../postgres/roles';
 import { chooseClient, findClients, PgClient } from '../postgres/pgClients';
@@ -90,6 +90,8 @@ interface DumpPlan {
   store: ArtifactStore;
   keys: ArtifactKeys;
   snapshot: DumpSnapshot;
+  /** for the progress and the size of the S3 parts */
+  sizes: DumpSizes;
   server: ServerInfo;
   client: PgClient;
   pgDump: string;
@@ -115,12 +117,31 @@ async function prepare(
   const requested = options.compress
     ? parseCompression(options.compress)
     : undefined;
-  const store = openStore(options.to);
-  const [snapshotOpened, clientsFound, storeChecked] = await Promise.allSettled(
-    [DumpSnapshot.open(), findClients(), store.check()],
-  );
+  // The connection and the client search start first: the S3 store loads the AWS SDK, tens of
+  // milliseconds of CPU during which they are in flight instead of waiting.
+  const opening = DumpSnapshot.open();
+  const searching = findClients();
+  let store: ArtifactStore;
+  try {
+    store = openStore(options.to);
+  } catch (error) {
+    opening.then(
+      s => s.close(),
+      () => {},
+    );
+    searching.catch(() => {});
+    throw error;
+  }
+  const [snapshotOpened, clientsFound, storeChecked, sized] =
+    await Promise.allSettled([
+      opening,
+      searching,
+      store.check(),
+      opening.then(s => s.sizes()),
+    ]);
   const snapshot = settled(snapshotOpened);
   try {
+    const sizes = settled(sized);
     const server = snapshot.server;
     known.serverVersion = server.version;
     const client = chooseClient(settled(clientsFound), server);
@@ -146,6 +167,7 @@ async function prepare(
       store,
       keys,
       snapshot,
+      sizes,
       server,
       client,
       pgDump,
@@ -174,8 +196,7 @@ async function write(
   { reporter, signal }: CommandRun,
   rollback: Rollback,
 ): Promise<Written> {
-  const { snapshot, store, keys, client, compression } = plan;
-  const sizes = await snapshot.sizes();
+  const { snapshot, sizes, store, keys, client, compression } = plan;
   const progress = new DumpProgress(reporter, sizes);
   try {
     // counted on the snapshot's own connection while pg_dump runs

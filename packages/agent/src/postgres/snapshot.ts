@@ -1,6 +1,12 @@
 import { Client, QueryResult } from 'pg';
 import { connect, serverInfoOf, ServerInfo } from './connection';
 
+export interface DumpSizes {
+  /** user tables, partitions counted in their parent */
+  tables: number;
+  databaseBytes: number;
+}
+
 /**
  * A repeatable-read transaction whose snapshot pg_dump shares (`--snapshot`), so the row counts
  * recorded in the manifest describe exactly the data in the dump.
@@ -29,7 +35,7 @@ export class DumpSnapshot {
   }
 
   /** How many user tables there are, and how big the database is, for progress. */
-  async sizes(): Promise<{ tables: number; databaseBytes: number }> {
+  async sizes(): Promise<DumpSizes> {
     const { rows } = await this.client.query(`
       select (select count(*)::int from pg_class c join pg_namespace n on n.oid = c.relnamespace
               where c.relkind in ('r', 'p') and not c.relispartition

@@ -280,7 +280,7 @@ new Command('bench')
     'backlot-agent against pg_dump baselines on the W1-W3 workloads (PostgreSQL 18 of the testbed)',
   )
   .option('--json', 'also print the results as JSON on stdout')
-  .option('--runs <n>', 'rounds per workload (medians are reported)', '3')
+  .option('--runs <n>', 'rounds per workload (medians are reported)', '5')
   .option('--only <ids>', 'comma-separated workloads, e.g. W1,W3')
   .option('--no-frontier', 'skip the codec time-versus-size frontier')
   .action(opts =>

@@ -2,6 +2,7 @@ import type { ResultEvent } from '../contract';
 import { AgentError, EXIT_CODES, toAgentError } from './errors';
 import { interruptSignal, interruption } from './interrupt';
 import { createReporter, Reporter } from './reporter';
+import { writeResultFile } from './resultFile';
 
 /** What a command can say of its result; the result event has null for the rest. */
 export type ResultFacts = Partial<
@@ -61,9 +62,13 @@ export async function runCommand(
     signal: interruptSignal(),
     known: { ...options.known },
   };
+  const result = (event: ResultEvent) => {
+    reporter.event(event);
+    writeResultFile(event);
+  };
   try {
     const facts = await work(run);
-    reporter.event({
+    result({
       type: 'result',
       status: 'succeeded',
       ...NOTHING_KNOWN,
@@ -76,7 +81,7 @@ export async function runCommand(
     process.exitCode = EXIT_CODES.ok;
   } catch (error) {
     const agentError = failureOf(error, run.signal);
-    reporter.event({
+    result({
       type: 'result',
       status: 'failed',
       ...NOTHING_KNOWN,

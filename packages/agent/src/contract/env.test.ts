@@ -6,6 +6,7 @@ import {
   connectionEnv,
   LIBPQ_ENV_OF_KEYWORD,
 } from './env';
+import * as envModule from './env';
 
 /** The agent's source files, tests, test helpers and the contract itself (its constants) left out. */
 function sources(dir: string): string[] {
@@ -32,8 +33,12 @@ describe('the environment the agent reads', () => {
         ].map(m => m[0]),
       ),
     );
+    // the contract's own constants (BACKLOT_ENV.resultFile) are names of names, not variables
+    const constants = new Set(Object.keys(envModule));
     expect(
-      [...mentioned].filter(name => !AGENT_ENV_NAMES.includes(name)),
+      [...mentioned].filter(
+        name => !AGENT_ENV_NAMES.includes(name) && !constants.has(name),
+      ),
     ).toEqual([]);
     expect(mentioned.has('BACKLOT_TMPDIR')).toBe(true);
   });

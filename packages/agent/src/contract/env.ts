@@ -13,6 +13,8 @@ export const BACKLOT_ENV = {
   /** server-side encryption of S3 objects: AES256 or aws:kms */
   s3Sse: 'BACKLOT_S3_SSE',
   s3SseKmsKeyId: 'BACKLOT_S3_SSE_KMS_KEY_ID',
+  /** a file the result event is also written to, at most 4 KiB (a Kubernetes termination message) */
+  resultFile: 'BACKLOT_RESULT_FILE',
 } as const;
 
 /** The AWS SDK's settings the agent reads itself for an s3:// store. */
@@ -104,6 +106,18 @@ export const LIBPQ_SERVICE_FILE_ENV = [
 
 /** Not the agent's own, but read: HOME for ~/.pgpass, ~/.pg_service.conf and ~/.postgresql/; USER is libpq's default user. */
 export const SYSTEM_ENV = ['HOME', 'USER'] as const;
+
+/**
+ * The variables whose values are secrets: a runner keeps them out of anything it shows (a Job's
+ * spec, a log, the run history) and hands them over in a Secret.
+ */
+export const SECRET_ENV_NAMES: readonly string[] = [
+  LIBPQ_ENV_OF_KEYWORD.password,
+  S3_ENV.accessKeyId,
+  S3_ENV.secretAccessKey,
+  S3_ENV.sessionToken,
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+];
 
 /** Every variable the agent reads (an allow-list for a runner that passes an environment on). */
 export const AGENT_ENV_NAMES: readonly string[] = [

@@ -8,3 +8,5 @@ export const RETENTION_ANNOTATION = 'backlot.dev/retention';
 export const ENVIRONMENT_ANNOTATION = 'backlot.dev/environment';
 export const MIRROR_FROM_ANNOTATION = 'backlot.dev/mirror-from';
 export const COMPRESSION_ANNOTATION = 'backlot.dev/compression';
+/** `local` or `kubernetes`: where this database's runs execute; absent = dbBackups.runner. */
+export const RUNNER_ANNOTATION = 'backlot.dev/runner';

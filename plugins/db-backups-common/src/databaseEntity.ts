@@ -6,12 +6,17 @@ import {
   ENVIRONMENT_ANNOTATION,
   MIRROR_FROM_ANNOTATION,
   RETENTION_ANNOTATION,
+  RUNNER_ANNOTATION,
   SCHEDULE_ANNOTATION,
   TIMEZONE_ANNOTATION,
 } from './annotations';
 import { BackupSchedule, cronProblem, timezoneProblem } from './schedule';
 import { parseRetention } from './retention';
 import { AnnotationProblem } from './runs';
+
+/** The runners a backend can have: `local` always, `kubernetes` when dbBackups.kubernetes is set. */
+export const RUNNER_NAMES = ['local', 'kubernetes'] as const;
+export type RunnerName = (typeof RUNNER_NAMES)[number];
 
 /** What the annotations of one database entity say, once validated. */
 export interface DatabaseSettings {
@@ -20,6 +25,8 @@ export interface DatabaseSettings {
   connection?: string;
   /** `<namespace>/<secret>` of a Kubernetes Secret (kubernetes runner). */
   connectionSecret?: string;
+  /** From backlot.dev/runner; absent = the backend's dbBackups.runner (the backend resolves it). */
+  runner?: RunnerName;
   /** Absent: manual backups only. */
   schedule?: BackupSchedule;
   retention?: string;
@@ -68,6 +75,17 @@ export function readDatabaseSettings(
     problems.push({
       annotation: CONNECTION_SECRET_ANNOTATION,
       message: `"${connectionSecret}" is not <namespace>/<secret-name>`,
+    });
+  }
+
+  const runner = annotations[RUNNER_ANNOTATION]?.trim() || undefined;
+  const runnerKnown = (RUNNER_NAMES as readonly string[]).includes(runner!);
+  if (runner && !runnerKnown) {
+    problems.push({
+      annotation: RUNNER_ANNOTATION,
+      message: `"${runner}" is not a runner; use ${RUNNER_NAMES.join(
+        ' or ',
+      )}, or remove the annotation to use dbBackups.runner`,
     });
   }
 
@@ -125,6 +143,7 @@ export function readDatabaseSettings(
       entityRef,
       connection,
       connectionSecret,
+      runner: runnerKnown ? (runner as RunnerName) : undefined,
       schedule,
       retention,
       compression: problems.some(p => p.annotation === COMPRESSION_ANNOTATION)

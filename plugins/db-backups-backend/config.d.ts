@@ -125,6 +125,103 @@ export interface Config {
       };
     };
 
+    /**
+     * Where runs execute for entities without a backlot.dev/runner annotation: `local` (backlot-agent
+     * on the backend host) or `kubernetes` (one Job per run; needs dbBackups.kubernetes).
+     * @default local
+     */
+    runner?: 'local' | 'kubernetes';
+
+    /**
+     * The kubernetes runner: each run is a batch/v1 Job in `namespace`. Checked at start; a mistake
+     * fails the backend's start with the key that is wrong.
+     */
+    kubernetes?: {
+      /**
+       * Path of a kubeconfig file (on the backend's host; `~` and relative paths allowed). Absent:
+       * the backend's in-cluster ServiceAccount.
+       */
+      kubeconfig?: string;
+      /** A context of the kubeconfig; absent: its current-context. Needs kubeconfig. */
+      context?: string;
+      /**
+       * Namespace of the Jobs, their pods and the Secrets they own. Secrets named by
+       * backlot.dev/connection-secret must be in it: a pod reads Secrets of its own namespace only.
+       */
+      namespace: string;
+      /**
+       * The agent image: Node, backlot-agent and the pg clients 14-18 (docs/adr/0004).
+       * Absent: backlot/agent:<version of the backend's @backlot/agent>.
+       * @default backlot/agent:0.1.0
+       */
+      image?: string;
+      /** Image for a server major whose client `image` lacks, e.g. `{ 19: registry/agent:pg19 }`. */
+      imagesByMajor?: { [major: string]: string };
+      /** The Job pods' ServiceAccount; absent: the namespace's default. */
+      serviceAccountName?: string;
+      /**
+       * Mount the ServiceAccount's token in the pods; only for storage credentials from a pod
+       * identity (e.g. IRSA).
+       * @default false
+       */
+      automountServiceAccountToken?: boolean;
+      /** The agent container's resources, as Kubernetes quantities (500m, 2, 512Mi, 4Gi). */
+      resources?: {
+        requests?: {
+          cpu?: string;
+          memory?: string;
+          'ephemeral-storage'?: string;
+        };
+        limits?: {
+          cpu?: string;
+          memory?: string;
+          'ephemeral-storage'?: string;
+        };
+      };
+      /** Node labels the pods must match. */
+      nodeSelector?: { [label: string]: string };
+      /** Taints the pods tolerate. */
+      tolerations?: Array<{
+        key?: string;
+        /** @default Equal */
+        operator?: 'Equal' | 'Exists';
+        value?: string;
+        effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+        /** Only with effect NoExecute. */
+        tolerationSeconds?: number;
+      }>;
+      /** Names of docker-registry Secrets in `namespace` for pulling the images. */
+      imagePullSecrets?: string[];
+      /** Extra labels on every pod (the runner's own labels, app.kubernetes.io/* and backlot.dev/*, are set by it). */
+      podLabels?: { [key: string]: string };
+      /** Extra annotations on every pod. */
+      podAnnotations?: { [key: string]: string };
+      /**
+       * Seconds a Job may run (pending included) before Kubernetes ends it; the run fails saying so.
+       * @default 21600
+       */
+      activeDeadlineSeconds?: number;
+      /**
+       * Seconds a finished Job and its pod stay for kubectl before Kubernetes deletes them.
+       * @default 86400
+       */
+      ttlSecondsAfterFinished?: number;
+      /**
+       * How long a pod may wait to start (image pull, missing Secret) before the run fails with what
+       * to fix: a duration object or an ISO 8601 / ms-style string (PT10M, '10m').
+       * @default { minutes: 5 }
+       */
+      pendingTimeout?:
+        | {
+            milliseconds?: number;
+            seconds?: number;
+            minutes?: number;
+            hours?: number;
+            days?: number;
+          }
+        | string;
+    };
+
     /** The local runner: runs backlot-agent on the backend host (the embedded default). */
     local?: {
       /**

@@ -1,8 +1,14 @@
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { HumanDuration } from '@backstage/types';
 import { SSL_MODES, SslMode } from '@backlot/agent';
-import { readDatabaseEntityTypes } from '@backlot/plugin-db-backups-common';
+import {
+  readDatabaseEntityTypes,
+  RUNNER_NAMES,
+  RunnerName,
+} from '@backlot/plugin-db-backups-common';
 import { readStorageConfig, StorageConfig } from './storageConfig';
+import { readKubernetesRunnerConfig } from './kubernetesConfig';
+import { KubernetesRunnerConfig } from '../runners/kubernetes/KubernetesRunnerConfig';
 
 /** A named connection from `dbBackups.connections`; the password never leaves the backend but through env. */
 export interface ConnectionConfig {
@@ -23,6 +29,10 @@ export interface DbBackupsConfig {
   entityTypes: string[];
   connections: Map<string, ConnectionConfig>;
   storage: StorageConfig;
+  /** the runner of entities without backlot.dev/runner */
+  runner: RunnerName;
+  /** set when the backend runs Kubernetes Jobs (dbBackups.kubernetes) */
+  kubernetes?: KubernetesRunnerConfig;
   pgBinDirs: string[];
   searchSystemBinDirs: boolean;
   concurrency: number;
@@ -47,6 +57,24 @@ function readSslMode(config: Config, key: string): SslMode | undefined {
     throw new Error(`${key} is "${mode}"; use one of ${SSL_MODES.join(', ')}`);
   }
   return mode as SslMode | undefined;
+}
+
+function readRunner(
+  config: Config | undefined,
+  kubernetes: KubernetesRunnerConfig | undefined,
+): RunnerName {
+  const runner = config?.getOptionalString('runner') ?? 'local';
+  if (!(RUNNER_NAMES as readonly string[]).includes(runner)) {
+    throw new Error(
+      `dbBackups.runner is "${runner}"; use one of ${RUNNER_NAMES.join(', ')}`,
+    );
+  }
+  if (runner === 'kubernetes' && !kubernetes) {
+    throw new Error(
+      'dbBackups.runner is "kubernetes" but dbBackups.kubernetes is missing: give at least its namespace',
+    );
+  }
+  return runner as RunnerName;
 }
 
 /** Reads and checks `dbBackups.*`; a mistake fails the backend's start with the key that is wrong. */
@@ -77,7 +105,10 @@ export function readDbBackupsConfig(root: Config): DbBackupsConfig {
     );
   }
 
+  const kubernetes = readKubernetesRunnerConfig(config);
   return {
+    runner: readRunner(config, kubernetes),
+    kubernetes,
     scratchConnection: scratchName ? connections.get(scratchName) : undefined,
     entityTypes: readDatabaseEntityTypes(root),
     connections,

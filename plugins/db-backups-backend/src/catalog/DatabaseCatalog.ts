@@ -5,17 +5,21 @@ import { NotFoundError } from '@backstage/errors';
 import {
   AnnotationProblem,
   CONNECTION_ANNOTATION,
-  CONNECTION_SECRET_ANNOTATION,
   DatabaseSettings,
   isDatabaseEntity,
   readDatabaseSettings,
+  RunnerName,
 } from '@backlot/plugin-db-backups-common';
 import { DbBackupsConfig } from '../config/DbBackupsConfig';
+import { runnerProblems } from './runnerProblems';
+
+/** A database entity's settings, its runner resolved: the annotation, else dbBackups.runner. */
+export type DatabaseEntrySettings = DatabaseSettings & { runner: RunnerName };
 
 /** A database entity with its validated settings and whatever is wrong with them. */
 export interface DatabaseEntry {
   entity: Entity;
-  settings: DatabaseSettings;
+  settings: DatabaseEntrySettings;
   problems: AnnotationProblem[];
 }
 
@@ -72,12 +76,8 @@ export class DatabaseCatalog {
       defaultTimezone: this.config.defaultTimezone,
       defaultCompression: this.config.defaultCompression,
     });
-    if (!settings.connection && settings.connectionSecret) {
-      problems.push({
-        annotation: CONNECTION_SECRET_ANNOTATION,
-        message: `${CONNECTION_SECRET_ANNOTATION} needs the kubernetes runner, which this backend does not run; name a connection of dbBackups.connections in ${CONNECTION_ANNOTATION}`,
-      });
-    }
+    const runner = settings.runner ?? this.config.runner;
+    problems.push(...runnerProblems(settings, runner, this.config));
     if (
       settings.connection &&
       !this.config.connections.has(settings.connection)
@@ -96,6 +96,7 @@ export class DatabaseCatalog {
       entity,
       settings: {
         ...settings,
+        runner,
         entityRef: stringifyEntityRef(entity).toLocaleLowerCase('en-US'),
       },
       problems,

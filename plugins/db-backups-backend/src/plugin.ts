@@ -8,6 +8,8 @@ import { createRouter } from './api/router';
 import { DatabaseCatalog } from './catalog/DatabaseCatalog';
 import { readDbBackupsConfig } from './config/DbBackupsConfig';
 import { LocalRunner } from './runners/LocalRunner';
+import { KubernetesRunner } from './runners/kubernetes/KubernetesRunner';
+import { RunnerSet } from './runners/RunnerSet';
 import { RunService } from './runs/RunService';
 import { BackupDispatcher } from './schedule/BackupDispatcher';
 import { ScheduleSync } from './schedule/ScheduleSync';
@@ -47,17 +49,30 @@ export const dbBackupsPlugin = createBackendPlugin({
           database: deps.database,
         });
         const databases = new DatabaseCatalog(deps.catalog, deps.auth, config);
-        const runner = new LocalRunner({
-          storage: config.storage,
-          roles: config.roles,
-          pgBinDirs: config.pgBinDirs,
-          searchSystemBinDirs: config.searchSystemBinDirs,
-          logger,
-        });
+        const runners = new RunnerSet(
+          {
+            local: new LocalRunner({
+              storage: config.storage,
+              roles: config.roles,
+              pgBinDirs: config.pgBinDirs,
+              searchSystemBinDirs: config.searchSystemBinDirs,
+              logger,
+            }),
+            kubernetes:
+              config.kubernetes &&
+              new KubernetesRunner({
+                config: config.kubernetes,
+                storage: config.storage,
+                roles: config.roles,
+                logger,
+              }),
+          },
+          config.runner,
+        );
         const runService = new RunService({
           runs,
           databases,
-          runner,
+          runners,
           config,
           logger,
         });
@@ -123,7 +138,15 @@ export const dbBackupsPlugin = createBackendPlugin({
           }),
         );
         logger.info(
-          `db-backups ready: ${config.connections.size} connection(s), artifacts in ${config.storage.url}`,
+          `db-backups ready: ${
+            config.connections.size
+          } connection(s), artifacts in ${config.storage.url}, runner ${
+            config.runner
+          }${
+            config.kubernetes
+              ? `, kubernetes Jobs in namespace ${config.kubernetes.namespace}`
+              : ''
+          }`,
         );
       },
     });

@@ -84,6 +84,19 @@ const backup = (runner: LocalRunner) =>
   });
 
 describe('LocalRunner', () => {
+  it('refuses a backup without a connection of dbBackups.connections (a Secret is for Jobs)', async () => {
+    await expect(
+      runnerFor({}).backup({
+        run,
+        connectionSecret: { namespace: 'jobs', name: 'orders' },
+        onStart: jest.fn(async () => {}),
+        onProgress: jest.fn(async () => {}),
+      }),
+    ).rejects.toThrow(
+      'the local runner needs a connection of dbBackups.connections; resource:default/orders-db has none (a connection-secret needs the kubernetes runner)',
+    );
+  });
+
   it('starts the agent with the contract’s argv, the password in its environment only', async () => {
     const outcome = await backup(runnerFor({ events: [result({})] }));
     expect(outcome).toEqual({

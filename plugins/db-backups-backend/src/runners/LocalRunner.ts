@@ -76,7 +76,13 @@ export class LocalRunner implements Runner {
   }
 
   async backup(request: BackupRequest): Promise<BackupOutcome> {
-    const { run } = request;
+    const { run, connection } = request;
+    if (!connection) {
+      // DatabaseCatalog refuses a connection-secret for local runs; this is the last guard
+      throw new Error(
+        `the local runner needs a connection of dbBackups.connections; ${run.entityRef} has none (a connection-secret needs the kubernetes runner)`,
+      );
+    }
     const { namespace, name } = parseEntityRef(run.entityRef);
     const exit = await this.run({
       args: dumpArgs({
@@ -87,7 +93,7 @@ export class LocalRunner implements Runner {
         globals: this.options.roles.include,
         rolePasswords: this.options.roles.passwords,
       }),
-      env: { ...connectionEnv(request.connection), ...this.agentEnv() },
+      env: { ...connectionEnv(connection), ...this.agentEnv() },
       logger: this.loggerFor(run),
       onEvent: async event => {
         if (event.type === 'start') {

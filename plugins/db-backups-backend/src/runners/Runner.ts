@@ -12,9 +12,19 @@ export interface RunStartInfo {
   pgDumpVersion?: string;
 }
 
+/** A Kubernetes Secret with the libpq fields (backlot.dev/connection-secret); only a Job's pod reads it. */
+export interface ConnectionSecretRef {
+  namespace: string;
+  name: string;
+}
+
+/** Exactly one of `connection` and `connectionSecret` is set. */
 export interface BackupRequest {
   run: Run;
-  connection: ConnectionConfig;
+  /** a connection of dbBackups.connections, held by the backend */
+  connection?: ConnectionConfig;
+  /** the entity's backlot.dev/connection-secret (kubernetes runner only) */
+  connectionSecret?: ConnectionSecretRef;
   /** pg_dump compression from the entity or the config; absent = the agent's default. */
   compression?: string;
   onStart(info: RunStartInfo): Promise<void>;
@@ -32,6 +42,8 @@ export interface BackupOutcome {
   error?: string;
   /** pg_restore errors the run succeeded past (restore --allow-errors) */
   errorsIgnored?: RunErrorsIgnored;
+  /** the kubernetes runner: the run's Job(s), comma-separated when a second attempt ran */
+  jobName?: string;
 }
 
 export interface VerifyRequest {
@@ -42,7 +54,7 @@ export interface VerifyRequest {
   scratch?: ConnectionConfig;
 }
 
-/** Executes runs somewhere: on the backend host (local) or, later, as Kubernetes Jobs. */
+/** Executes runs somewhere: on the backend host (local) or as Kubernetes Jobs (kubernetes). */
 export interface Runner {
   readonly name: string;
   backup(request: BackupRequest): Promise<BackupOutcome>;

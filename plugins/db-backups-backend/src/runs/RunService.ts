@@ -7,9 +7,10 @@ import {
   RunTrigger,
 } from '@backlot/plugin-db-backups-common';
 import pLimit from 'p-limit';
-import { DatabaseCatalog } from '../catalog/DatabaseCatalog';
+import { DatabaseCatalog, DatabaseEntry } from '../catalog/DatabaseCatalog';
 import { DbBackupsConfig } from '../config/DbBackupsConfig';
-import { Runner } from '../runners/Runner';
+import { BackupRequest, Runner } from '../runners/Runner';
+import { RunnerSet } from '../runners/RunnerSet';
 import { RunStore } from '../database/RunStore';
 import { RunRequest, RunRequests } from './types';
 
@@ -18,6 +19,8 @@ export interface BackupRequestOptions {
   trigger: RunTrigger;
   requestedBy?: string;
   scheduledFor?: Date;
+  /** the entity's runner when the caller has read the entity; otherwise read from the catalog */
+  runner?: string;
 }
 
 /**
@@ -34,7 +37,7 @@ export class RunService implements RunRequests {
     private readonly options: {
       runs: RunStore;
       databases: DatabaseCatalog;
-      runner: Runner;
+      runners: RunnerSet;
       config: DbBackupsConfig;
       logger: LoggerService;
     },
@@ -64,14 +67,17 @@ export class RunService implements RunRequests {
       );
     }
     // Only a scheduled due time can already have its run; a request without one always gets a run.
-    return (await this.requestBackup(request))!;
+    return (await this.requestBackup({
+      ...request,
+      runner: database.settings.runner,
+    }))!;
   }
 
   async startVerify(
     request: RunRequest & { runId?: string },
   ): Promise<{ run: Run; backup: Run }> {
     const { entityRef, runId } = request;
-    await this.options.databases.requireDatabase(entityRef);
+    const database = await this.options.databases.requireDatabase(entityRef);
     const { runs } = this.options;
     const backup = runId
       ? await runs.getRun(runId)
@@ -93,6 +99,7 @@ export class RunService implements RunRequests {
       backup,
       trigger: request.trigger,
       requestedBy: request.requestedBy,
+      runner: database.settings.runner,
     });
     return { run, backup };
   }
@@ -107,7 +114,7 @@ export class RunService implements RunRequests {
       entityRef: request.entityRef,
       trigger: request.trigger,
       requestedBy: request.requestedBy,
-      runner: this.options.runner.name,
+      runner: request.runner ?? (await this.entityRunner(request.entityRef)),
       scheduledFor: request.scheduledFor,
     });
     if (!run) return undefined;
@@ -115,18 +122,30 @@ export class RunService implements RunRequests {
     return run;
   }
 
+  /**
+   * The runner a new run of the entity records. A scheduled run reads the entity here; a catalog
+   * that cannot answer leaves the schedule due, so the dispatcher tries again on its next tick.
+   */
+  private async entityRunner(entityRef: string): Promise<string> {
+    const database = await this.options.databases.getDatabase(entityRef);
+    // an entity that is gone gets the default; executeBackup fails its run with the reason
+    return database?.settings.runner ?? this.options.config.runner;
+  }
+
   /** Queues a verify run of a backup's artifact and starts it in the background. */
   async requestVerify(request: {
     backup: Run;
     trigger: RunTrigger;
     requestedBy?: string;
+    /** the entity's runner; absent: the backup's, which could write the artifact, so can read it */
+    runner?: string;
   }): Promise<Run> {
     const run = (await this.options.runs.createRun({
       kind: 'verify',
       entityRef: request.backup.entityRef,
       trigger: request.trigger,
       requestedBy: request.requestedBy,
-      runner: this.options.runner.name,
+      runner: request.runner ?? request.backup.runner,
     }))!;
     this.start(run, () => this.executeVerify(run, request.backup));
     return run;
@@ -155,9 +174,25 @@ export class RunService implements RunRequests {
     while (this.inFlight.size) await Promise.all([...this.inFlight]);
   }
 
+  /**
+   * The runner named by the run, or undefined after failing the run: a run created for a runner
+   * this backend no longer has (dbBackups.kubernetes removed and the backend restarted).
+   */
+  private async runnerOf(run: Run): Promise<Runner | undefined> {
+    const runner = this.options.runners.byName(run.runner);
+    if (!runner) {
+      await this.options.runs.transition(run.id, 'failed', {
+        error: `the run was queued for the ${run.runner} runner, which this backend does not run; configure dbBackups.${run.runner} or start the run again`,
+      });
+    }
+    return runner;
+  }
+
   private async executeVerify(run: Run, backup: Run): Promise<void> {
-    const { runs, runner, config } = this.options;
+    const { runs, config } = this.options;
     await this.failOnCrash(run, async () => {
+      const runner = await this.runnerOf(run);
+      if (!runner) return;
       await runs.transition(run.id, 'running');
       const outcome = await runner.verify({
         run,
@@ -183,7 +218,7 @@ export class RunService implements RunRequests {
    * is never deleted, and a failed deletion keeps the backup listed (it is retried next time).
    */
   private async applyRetention(entityRef: string, spec: string) {
-    const { runs, runner, logger } = this.options;
+    const { runs, runners, logger } = this.options;
     const policy = parseRetention(spec);
     if (!policy) return;
     const kept = await runs.listRetainedBackups(entityRef);
@@ -194,10 +229,12 @@ export class RunService implements RunRequests {
       Date.now(),
     );
     for (const id of prune) {
-      const artifact = byId.get(id)?.artifact;
-      if (!artifact) continue;
+      const backup = byId.get(id);
+      if (!backup?.artifact) continue;
+      // the runner that wrote the artifact can delete it (its storage access, its cluster)
+      const runner = runners.byName(backup.runner) ?? runners.default;
       try {
-        await runner.prune(artifact);
+        await runner.prune(backup.artifact);
         await runs.markPruned(id);
         logger.info(`retention ${spec} deleted backup ${id} of ${entityRef}`);
       } catch (error) {
@@ -221,8 +258,20 @@ export class RunService implements RunRequests {
     }
   }
 
+  /** The entity's connection: validated by DatabaseCatalog, so exactly one of the two is there. */
+  private connectionOf(
+    database: DatabaseEntry,
+  ): Pick<BackupRequest, 'connection' | 'connectionSecret'> {
+    const { connection, connectionSecret } = database.settings;
+    if (connection) {
+      return { connection: this.options.config.connections.get(connection)! };
+    }
+    const [namespace, name] = connectionSecret!.split('/');
+    return { connectionSecret: { namespace, name } };
+  }
+
   private async executeBackup(run: Run): Promise<void> {
-    const { runs, databases, runner, config, logger } = this.options;
+    const { runs, databases, logger } = this.options;
     await this.failOnCrash(run, async () => {
       const database = await databases.getDatabase(run.entityRef);
       if (!database) {
@@ -239,12 +288,13 @@ export class RunService implements RunRequests {
         });
         return;
       }
-      const connection = config.connections.get(database.settings.connection!)!;
+      const runner = await this.runnerOf(run);
+      if (!runner) return;
 
       await runs.transition(run.id, 'running');
       const outcome = await runner.backup({
         run,
-        connection,
+        ...this.connectionOf(database),
         compression: database.settings.compression,
         onStart: info => runs.recordVersions(run.id, info),
         onProgress: progress => runs.recordProgress(run.id, progress),

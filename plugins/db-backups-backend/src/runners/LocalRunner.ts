@@ -1,47 +1,17 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import {
-  AgentCommand,
   clientsEnv,
   connectionEnv,
-  describeExit,
   dumpArgs,
   pruneArgs,
-  ResultEvent,
   verifyArgs,
 } from '@backlot/agent';
 import { Run, RunArtifact } from '@backlot/plugin-db-backups-common';
 import { BackupOutcome, BackupRequest, Runner, VerifyRequest } from './Runner';
-import { AgentExit, runAgent } from './agentProcess';
+import { runAgent } from './agentProcess';
+import { backupEvents, backupOutcome, toOutcome } from './agentOutcome';
 import { StorageConfig } from '../config/storageConfig';
-
-/**
- * A finished agent as a run's outcome: the one place where the agent's `null` (unknown) becomes
- * the backend's absent field, and where an exit that is not a clean success becomes a failure
- * whose message says what happened.
- */
-export function toOutcome(
-  command: AgentCommand,
-  exit: AgentExit,
-): BackupOutcome & { result?: ResultEvent } {
-  const { result } = exit;
-  const described = describeExit({ command, ...exit });
-  const known = {
-    serverVersion: result?.serverVersion ?? undefined,
-    pgDumpVersion: result?.pgDumpVersion ?? undefined,
-  };
-  if (!described.ok || !result) {
-    return { status: 'failed', ...known, error: described.message };
-  }
-  return {
-    status: 'succeeded',
-    ...known,
-    bytes: result.bytes ?? undefined,
-    sha256: result.sha256 ?? undefined,
-    errorsIgnored: result.errorsIgnored ?? undefined,
-    result,
-  };
-}
 
 /** The embedded default: runs backlot-agent on the backend host. */
 export class LocalRunner implements Runner {
@@ -95,33 +65,9 @@ export class LocalRunner implements Runner {
       }),
       env: { ...connectionEnv(connection), ...this.agentEnv() },
       logger: this.loggerFor(run),
-      onEvent: async event => {
-        if (event.type === 'start') {
-          const { serverVersion, pgDumpVersion } = event;
-          await request.onStart({ serverVersion, pgDumpVersion });
-        } else if (event.type === 'progress') {
-          const { bytes, tablesDone, tablesTotal } = event;
-          await request.onProgress({ bytes, tablesDone, tablesTotal });
-        }
-      },
+      onEvent: backupEvents(request),
     });
-    const { result, ...outcome } = toOutcome('dump', exit);
-    if (outcome.status === 'failed') return outcome;
-    if (!result?.key || !result.location || !result.sha256) {
-      return {
-        status: 'failed',
-        error:
-          'backlot-agent reported success without naming its artifact; the run is not counted as a backup',
-      };
-    }
-    return {
-      ...outcome,
-      artifact: {
-        store: this.options.storage.type,
-        key: result.key,
-        location: result.location,
-      },
-    };
+    return backupOutcome(toOutcome('dump', exit), this.options.storage.type);
   }
 
   async verify(request: VerifyRequest): Promise<BackupOutcome> {

@@ -209,6 +209,7 @@ export class RunService implements RunRequests {
         artifact: backup.artifact ?? undefined,
         error: outcome.error,
         errorsIgnored: outcome.errorsIgnored,
+        jobName: outcome.jobName,
       });
     });
   }
@@ -307,6 +308,7 @@ export class RunService implements RunRequests {
         artifact: outcome.artifact,
         error: outcome.error,
         errorsIgnored: outcome.errorsIgnored,
+        jobName: outcome.jobName,
       });
       if (outcome.status === 'succeeded' && database.settings.retention) {
         await this.applyRetention(run.entityRef, database.settings.retention);

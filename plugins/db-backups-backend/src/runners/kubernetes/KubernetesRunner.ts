@@ -12,7 +12,7 @@ import {
 import { Run, RunArtifact } from '@backlot/plugin-db-backups-common';
 import { StorageConfig } from '../../config/storageConfig';
 import { AgentEvent } from '../agentProcess';
-import { toOutcome } from '../LocalRunner';
+import { backupEvents, backupOutcome, toOutcome } from '../agentOutcome';
 import { BackupOutcome, BackupRequest, Runner, VerifyRequest } from '../Runner';
 import { AgentJob, AgentJobOutcome } from './AgentJob';
 import { KubeClients, openKubeClients } from './kubeClient';
@@ -119,15 +119,7 @@ export class KubernetesRunner implements Runner {
     });
     const env = request.connection ? connectionEnv(request.connection) : {};
     const connectionSecret = request.connectionSecret?.name;
-    const onEvent = async (event: AgentEvent) => {
-      if (event.type === 'start') {
-        const { serverVersion, pgDumpVersion } = event;
-        await request.onStart({ serverVersion, pgDumpVersion });
-      } else if (event.type === 'progress') {
-        const { bytes, tablesDone, tablesTotal } = event;
-        await request.onProgress({ bytes, tablesDone, tablesTotal });
-      }
-    };
+    const onEvent = backupEvents(request);
 
     const attempts: string[] = [];
     let attempt = await this.runJob(
@@ -161,32 +153,17 @@ export class KubernetesRunner implements Runner {
       );
       attempts.push(attempt.jobName);
     }
-    const { result, ...outcome } = this.outcomeOf('dump', attempt);
     const jobName = attempts.filter(Boolean).join(',') || undefined;
-    if (outcome.status === 'failed') {
-      const advice =
-        attempt.exit?.code === EXIT_CODES.noClient && needed
-          ? ` Add dbBackups.kubernetes.imagesByMajor.${needed}: an image with PostgreSQL ${needed}'s client.`
-          : '';
-      return { ...outcome, error: `${outcome.error}${advice}`, jobName };
-    }
-    if (!result?.key || !result.location || !result.sha256) {
-      return {
-        status: 'failed',
-        error:
-          'backlot-agent reported success without naming its artifact; the run is not counted as a backup',
-        jobName,
-      };
-    }
-    return {
-      ...outcome,
-      jobName,
-      artifact: {
-        store: this.options.storage.type,
-        key: result.key,
-        location: result.location,
-      },
-    };
+    const outcome = backupOutcome(
+      this.outcomeOf('dump', attempt),
+      this.options.storage.type,
+    );
+    if (outcome.status === 'succeeded') return { ...outcome, jobName };
+    const advice =
+      attempt.exit?.code === EXIT_CODES.noClient && needed
+        ? ` Add dbBackups.kubernetes.imagesByMajor.${needed}: an image with PostgreSQL ${needed}'s client.`
+        : '';
+    return { ...outcome, error: `${outcome.error}${advice}`, jobName };
   }
 
   async verify(request: VerifyRequest): Promise<BackupOutcome> {

@@ -28,5 +28,30 @@ const config = {
     local: { pgBinDirs: Object.values(info.pgBin) },
   },
 };
+// --runner kubernetes: Jobs on the testbed's control plane, artifacts in its S3 server (a pod
+// runs as the agent image's user, 10001, which may not write into this checkout)
+if (process.argv[3] === 'kubernetes') {
+  const s3 = info.s3;
+  config.dbBackups.runner = 'kubernetes';
+  config.dbBackups.kubernetes = {
+    kubeconfig: info.kubernetes.kubeconfig,
+    namespace: info.kubernetes.namespace,
+    image: 'backlot/agent:0.1.0',
+  };
+  config.dbBackups.storage = {
+    type: 's3',
+    s3: {
+      bucket: s3.bucket,
+      prefix: 'demo',
+      region: s3.region,
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: s3.accessKeyId,
+        secretAccessKey: s3.secretAccessKey,
+      },
+    },
+  };
+}
 // JSON is valid YAML, and it quotes the password safely whatever characters it holds.
 process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);

@@ -66,6 +66,7 @@ export class LocalRunner implements Runner {
       env: { ...connectionEnv(connection), ...this.agentEnv() },
       logger: this.loggerFor(run),
       onEvent: backupEvents(request),
+      signal: request.signal,
     });
     return backupOutcome(toOutcome('dump', exit), this.options.storage.type);
   }
@@ -81,6 +82,7 @@ export class LocalRunner implements Runner {
       },
       logger: this.loggerFor(run),
       onEvent: async () => {},
+      signal: request.signal,
     });
     const { result, ...outcome } = toOutcome('verify', exit);
     return outcome.status === 'failed' ? outcome : { ...outcome, artifact };

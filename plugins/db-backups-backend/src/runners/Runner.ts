@@ -29,6 +29,8 @@ export interface BackupRequest {
   compression?: string;
   onStart(info: RunStartInfo): Promise<void>;
   onProgress(progress: RunProgress): Promise<void>;
+  /** fires when the run is cancelled: the runner stops the agent, which removes what it wrote */
+  signal?: AbortSignal;
 }
 
 export interface BackupOutcome {
@@ -52,6 +54,8 @@ export interface VerifyRequest {
   artifact: RunArtifact;
   /** Where to restore into a throw-away database; absent = checksum and listing only. */
   scratch?: ConnectionConfig;
+  /** fires when the run is cancelled (see BackupRequest.signal) */
+  signal?: AbortSignal;
 }
 
 /** Executes runs somewhere: on the backend host (local) or as Kubernetes Jobs (kubernetes). */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import type { AgentEvent, ResultEvent } from '@backlot/agent';
@@ -13,6 +13,24 @@ export interface AgentExit {
   stderrTail: string;
 }
 
+/** How long the agent has to clean up after SIGTERM before it is killed. */
+export const KILL_AFTER_MS = 10_000;
+
+function stopOnAbort(child: ChildProcess, signal?: AbortSignal) {
+  if (!signal) return;
+  let killer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    child.kill('SIGTERM');
+    killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+  };
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  child.once('close', () => {
+    signal.removeEventListener('abort', stop);
+    clearTimeout(killer);
+  });
+}
+
 export function agentBinPath(): string {
   return require.resolve('@backlot/agent/bin/backlot-agent');
 }
@@ -25,6 +43,8 @@ export async function runAgent(options: {
   env: Record<string, string>;
   logger: LoggerService;
   onEvent(event: AgentEvent): Promise<void>;
+  /** on abort the agent gets SIGTERM (it aborts its upload and removes what it wrote), SIGKILL later */
+  signal?: AbortSignal;
 }): Promise<AgentExit> {
   const child = spawn(
     process.execPath,
@@ -40,6 +60,8 @@ export async function runAgent(options: {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+
+  stopOnAbort(child, options.signal);
 
   let stderrTail = '';
   child.stderr.setEncoding('utf8');

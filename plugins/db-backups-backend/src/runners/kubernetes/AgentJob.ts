@@ -59,6 +59,7 @@ export class AgentJob {
       secretValues: Record<string, string>;
     },
     onEvent: (event: AgentEvent) => Promise<void>,
+    signal?: AbortSignal,
   ): Promise<AgentJobOutcome> {
     const { namespace } = this.config;
     const jobName = agentJobName(
@@ -84,7 +85,16 @@ export class AgentJob {
             throw this.apiError(error, "create the Job's Secret");
         });
     }
-    return this.await(job, onEvent);
+    return this.await(job, onEvent, signal);
+  }
+
+  /** A cancelled run's Job is deleted: its pod gets SIGTERM and the agent aborts its upload. */
+  private async cancel(jobName: string): Promise<AgentJobOutcome> {
+    await this.remove(jobName);
+    return {
+      jobName,
+      failure: `cancelled: the Job ${this.config.namespace}/${jobName} was deleted`,
+    };
   }
 
   private apiError(error: unknown, doing: string): Error {
@@ -126,6 +136,7 @@ export class AgentJob {
   private async await(
     created: V1Job,
     onEvent: (event: AgentEvent) => Promise<void>,
+    signal?: AbortSignal,
   ): Promise<AgentJobOutcome> {
     const { namespace } = this.config;
     const jobName = created.metadata!.name!;
@@ -137,6 +148,8 @@ export class AgentJob {
     try {
       let unreachableSince: number | undefined;
       for (;;) {
+        // checked once a poll (a second): the run answers promptly without an abortable read
+        if (signal?.aborted) return await this.cancel(jobName);
         let job: V1Job;
         let pod: V1Pod | undefined;
         try {

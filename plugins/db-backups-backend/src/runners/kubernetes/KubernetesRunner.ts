@@ -66,6 +66,7 @@ export class KubernetesRunner implements Runner {
     env: Record<string, string>,
     extra: { image?: string; connectionSecret?: string } = {},
     onEvent: (event: AgentEvent) => Promise<void> = async () => {},
+    signal?: AbortSignal,
   ): Promise<AgentJobOutcome> {
     const { plain, secret } = splitSecretEnv({
       ...this.options.storage.env,
@@ -85,6 +86,7 @@ export class KubernetesRunner implements Runner {
           connectionSecret: extra.connectionSecret,
         },
         onEvent,
+        signal,
       );
     } catch (error) {
       return {
@@ -130,6 +132,7 @@ export class KubernetesRunner implements Runner {
       env,
       { connectionSecret },
       onEvent,
+      request.signal,
     );
     attempts.push(attempt.jobName);
     // The image lacks the server's client: the agent said which major; one more Job with its image.
@@ -137,7 +140,8 @@ export class KubernetesRunner implements Runner {
     if (
       attempt.exit?.code === EXIT_CODES.noClient &&
       needed &&
-      this.options.config.imagesByMajor[needed]
+      this.options.config.imagesByMajor[needed] &&
+      !request.signal?.aborted
     ) {
       this.options.logger.info(
         `run ${run.id}: the server is PostgreSQL ${needed}; starting a second Job with ${this.options.config.imagesByMajor[needed]}`,
@@ -150,6 +154,7 @@ export class KubernetesRunner implements Runner {
         env,
         { connectionSecret, image: this.options.config.imagesByMajor[needed] },
         onEvent,
+        request.signal,
       );
       attempts.push(attempt.jobName);
     }
@@ -174,6 +179,9 @@ export class KubernetesRunner implements Runner {
       'verify',
       verifyArgs({ from: artifact.location, scratch: Boolean(scratch) }),
       scratch ? connectionEnv({ ...scratch, database: 'postgres' }) : {},
+      {},
+      undefined,
+      request.signal,
     );
     const { result, ...outcome } = this.outcomeOf('verify', attempt);
     return {

@@ -38,6 +38,8 @@ type RunRow = {
   progress: string | null;
   pruned_at: number | string | null;
   errors_ignored: string | null;
+  cancel_requested_at: number | string | null;
+  cancelled_by: string | null;
 };
 
 // PostgreSQL returns bigint columns as strings; SQLite as numbers.
@@ -244,6 +246,24 @@ export class DatabaseRunStore implements RunStore {
       .whereIn('id', ids)
       .whereIn('status', ['queued', 'running'])
       .update({ heartbeat_at: this.now() });
+  }
+
+  async requestCancel(id: string, by: string) {
+    const changed = await this.db(TABLE)
+      .where({ id })
+      .whereIn('status', ['queued', 'running'])
+      .update({ cancel_requested_at: this.now(), cancelled_by: by });
+    return changed > 0;
+  }
+
+  async listCancelRequested(ids: string[]) {
+    if (!ids.length) return [];
+    const rows = await this.db<RunRow>(TABLE)
+      .whereIn('id', ids)
+      .whereIn('status', ['queued', 'running'])
+      .whereNotNull('cancel_requested_at')
+      .select('id', 'cancelled_by');
+    return rows.map(r => ({ id: r.id, by: r.cancelled_by ?? 'unknown' }));
   }
 
   async listStale(before: Date) {

@@ -58,6 +58,10 @@ export interface RunStore {
   markPruned(id: string): Promise<void>;
   /** Marks runs as alive now (their executor still holds them). */
   touch(ids: string[]): Promise<void>;
+  /** Records who asked to cancel a queued or running run; false when it had already ended. */
+  requestCancel(id: string, by: string): Promise<boolean>;
+  /** Of `ids`, the runs still queued or running that someone asked to cancel, and who. */
+  listCancelRequested(ids: string[]): Promise<{ id: string; by: string }[]>;
   /** Runs still queued or running whose last sign of life is older than `before`. */
   listStale(before: Date): Promise<Run[]>;
 }

@@ -234,6 +234,28 @@ describe.each(databases.eachSupportedId())('stores on %s', id => {
     expect(stale.map(r => r.id)).toEqual([abandoned.id]);
   });
 
+  it('records a cancel request for the replica executing the run, not for an ended run', async () => {
+    const { runs } = await stores(id);
+    const running = await queue(runs);
+    await runs.transition(running.id, 'running');
+    const other = await queue(runs);
+    const done = await queue(runs);
+    await runs.transition(done.id, 'failed', { error: 'x' });
+    expect(await runs.requestCancel(running.id, 'user:default/guest')).toBe(
+      true,
+    );
+    expect(await runs.requestCancel(done.id, 'user:default/guest')).toBe(false);
+    expect(
+      await runs.listCancelRequested([running.id, other.id, done.id]),
+    ).toEqual([{ id: running.id, by: 'user:default/guest' }]);
+    const cancelled = await runs.transition(running.id, 'cancelled', {
+      error: 'cancelled by user:default/guest',
+    });
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.finishedAt).not.toBeNull();
+    expect(await runs.listCancelRequested([running.id])).toEqual([]);
+  });
+
   it('advances a schedule only from the due time it was read at', async () => {
     const { schedules } = await stores(id);
     const due = new Date('2026-01-01T03:00:00Z');

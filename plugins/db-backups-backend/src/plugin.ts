@@ -16,6 +16,7 @@ import { ScheduleSync } from './schedule/ScheduleSync';
 import { DefaultEntityStatusService } from './status/EntityStatusService';
 import { createDatabaseStores } from './database/createDatabaseStores';
 import { StaleRunDetector } from './runs/StaleRunDetector';
+import { CancelWatcher } from './runs/CancelWatcher';
 
 /**
  * Backlot: backups of the PostgreSQL databases in the software catalog.
@@ -88,6 +89,13 @@ export const dbBackupsPlugin = createBackendPlugin({
           logger,
         });
 
+        const cancels = new CancelWatcher({
+          runs,
+          heldRunIds: () => runService.heldRunIds(),
+          abort: (id, by) => runService.abortHeld(id, by),
+          logger,
+        });
+
         const tasks = [
           {
             id: 'db-backups-catalog-sync',
@@ -111,6 +119,14 @@ export const dbBackupsPlugin = createBackendPlugin({
             timeout: { minutes: 5 },
             scope: 'local' as const,
             run: () => staleRuns.tick(),
+          },
+          // Every replica stops its own runs that were cancelled through another replica.
+          {
+            id: 'db-backups-cancel-requests',
+            frequency: { seconds: 3 },
+            timeout: { minutes: 1 },
+            scope: 'local' as const,
+            run: () => cancels.tick(),
           },
         ];
         for (const { run, ...task } of tasks) {

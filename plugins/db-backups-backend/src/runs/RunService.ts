@@ -1,10 +1,11 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   backupsToPrune,
   parseRetention,
   Run,
   RunTrigger,
+  TERMINAL_RUN_STATUSES,
 } from '@backlot/plugin-db-backups-common';
 import pLimit from 'p-limit';
 import { DatabaseCatalog, DatabaseEntry } from '../catalog/DatabaseCatalog';
@@ -13,6 +14,9 @@ import { BackupRequest, Runner } from '../runners/Runner';
 import { RunnerSet } from '../runners/RunnerSet';
 import { RunStore } from '../database/RunStore';
 import { RunRequest, RunRequests } from './types';
+
+/** A cancelled run's error: who cancelled it. */
+export const cancelledBy = (by: string) => `cancelled by ${by}`;
 
 export interface BackupRequestOptions {
   entityRef: string;
@@ -31,7 +35,8 @@ export interface BackupRequestOptions {
 export class RunService implements RunRequests {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly held = new Set<string>();
+  /** The runs this instance queued or executes; aborting one cancels it (the reason: who). */
+  private readonly held = new Map<string, AbortController>();
 
   constructor(
     private readonly options: {
@@ -151,8 +156,48 @@ export class RunService implements RunRequests {
     return run;
   }
 
+  /**
+   * Cancels a queued or running run. A queued one is cancelled at once and never starts; a running
+   * one is recorded as asked to stop (for the replica executing it: CancelWatcher) and, when this
+   * instance executes it, stopped now; it ends cancelled once its runner has stopped the agent.
+   */
+  async cancelRun(id: string, by: string): Promise<Run> {
+    const { runs } = this.options;
+    const run = await runs.getRun(id);
+    if (!run) throw new NotFoundError(`No run with id ${id}`);
+    if (!(await runs.requestCancel(id, by))) {
+      const ended = (await runs.getRun(id))!;
+      throw new ConflictError(`run ${id} already ${ended.status}`);
+    }
+    if (run.status === 'queued') {
+      try {
+        const cancelled = await runs.transition(id, 'cancelled', {
+          error: cancelledBy(by),
+        });
+        this.abortHeld(id, by);
+        return cancelled;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        // it started meanwhile (or ended: then the ConflictError below says how)
+      }
+    }
+    this.abortHeld(id, by);
+    const current = (await runs.getRun(id))!;
+    if (TERMINAL_RUN_STATUSES.includes(current.status)) {
+      if (current.status === 'cancelled') return current;
+      throw new ConflictError(`run ${id} already ${current.status}`);
+    }
+    return current;
+  }
+
+  /** Stops a run this instance holds; a run another replica holds is stopped by its CancelWatcher. */
+  abortHeld(id: string, by: string): void {
+    const controller = this.held.get(id);
+    if (controller && !controller.signal.aborted) controller.abort(by);
+  }
+
   private start(run: Run, execute: () => Promise<void>) {
-    this.held.add(run.id);
+    this.held.set(run.id, new AbortController());
     const task = this.limit(execute)
       .catch(error =>
         this.options.logger.error(`run ${run.id} could not be finished`, error),
@@ -166,7 +211,7 @@ export class RunService implements RunRequests {
 
   /** The runs this instance queued or executes and has not finished (StaleRunDetector keeps them alive). */
   heldRunIds(): string[] {
-    return [...this.held];
+    return [...this.held.keys()];
   }
 
   /** Resolves once every run started by this instance has ended (tests, shutdown). */
@@ -193,12 +238,18 @@ export class RunService implements RunRequests {
     await this.failOnCrash(run, async () => {
       const runner = await this.runnerOf(run);
       if (!runner) return;
-      await runs.transition(run.id, 'running');
+      if (!(await this.begin(run))) return;
+      const signal = this.signalOf(run);
       const outcome = await runner.verify({
         run,
         artifact: backup.artifact!,
         scratch: config.scratchConnection,
+        signal,
       });
+      if (signal.aborted) {
+        await this.endCancelled(run, outcome.jobName);
+        return;
+      }
       await runs.transition(run.id, outcome.status, {
         serverVersion:
           outcome.serverVersion ?? backup.serverVersion ?? undefined,
@@ -246,15 +297,54 @@ export class RunService implements RunRequests {
     }
   }
 
-  /** Whatever goes wrong inside `work`, the run ends failed with the reason. */
+  /** The run's cancel signal (a run is held from start() to its end). */
+  private signalOf(run: Run): AbortSignal {
+    return this.held.get(run.id)?.signal ?? new AbortController().signal;
+  }
+
+  /**
+   * queued -> running, unless the run was cancelled while it waited (here or on another replica):
+   * then false, and it never starts.
+   */
+  private async begin(run: Run): Promise<boolean> {
+    if (this.signalOf(run).aborted) {
+      // normally cancelRun has cancelled it already; a CancelWatcher abort may come first
+      await this.endCancelled(run).catch(() => undefined);
+      return false;
+    }
+    try {
+      await this.options.runs.transition(run.id, 'running');
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * A cancelled run ends cancelled whatever its runner's outcome says: the agent was stopped, so
+   * its failure is the cancel's doing, and a success that raced the cancel is not kept either.
+   */
+  private async endCancelled(run: Run, jobName?: string) {
+    await this.options.runs.transition(run.id, 'cancelled', {
+      error: cancelledBy(String(this.signalOf(run).reason)),
+      jobName,
+    });
+    this.options.logger.info(`run ${run.id} of ${run.entityRef} cancelled`);
+  }
+
+  /** Whatever goes wrong inside `work`, the run ends failed with the reason (cancelled if it was). */
   private async failOnCrash(run: Run, work: () => Promise<void>) {
     try {
       await work();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      await this.options.runs
-        .transition(run.id, 'failed', { error: `internal error: ${message}` })
-        .catch(() => undefined);
+      await (this.signalOf(run).aborted
+        ? this.endCancelled(run)
+        : this.options.runs.transition(run.id, 'failed', {
+            error: `internal error: ${message}`,
+          })
+      ).catch(() => undefined);
       throw error;
     }
   }
@@ -292,14 +382,20 @@ export class RunService implements RunRequests {
       const runner = await this.runnerOf(run);
       if (!runner) return;
 
-      await runs.transition(run.id, 'running');
+      if (!(await this.begin(run))) return;
+      const signal = this.signalOf(run);
       const outcome = await runner.backup({
         run,
         ...this.connectionOf(database),
         compression: database.settings.compression,
         onStart: info => runs.recordVersions(run.id, info),
         onProgress: progress => runs.recordProgress(run.id, progress),
+        signal,
       });
+      if (signal.aborted) {
+        await this.endCancelled(run, outcome.jobName);
+        return;
+      }
       await runs.transition(run.id, outcome.status, {
         serverVersion: outcome.serverVersion,
         pgDumpVersion: outcome.pgDumpVersion,

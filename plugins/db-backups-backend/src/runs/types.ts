@@ -31,4 +31,10 @@ export interface RunRequests {
   startVerify(
     request: RunRequest & { runId?: string },
   ): Promise<{ run: Run; backup: Run }>;
+  /**
+   * Cancels a queued or running run on behalf of `by`; answers it as it is now (a running one ends
+   * cancelled once its runner has stopped). NotFoundError for no such run; ConflictError when the
+   * run already ended.
+   */
+  cancelRun(id: string, by: string): Promise<Run>;
 }

@@ -14,3 +14,5 @@ export const STATUS_FETCH_AUDIT_EVENT = 'status-fetch';
 export const BACKUP_START_AUDIT_EVENT = 'backup-start';
 /** `POST /runs` with `kind: "verify"`: a verify was requested (meta: `entityRef`, `kind`; on success `runId`, `backupRunId`). */
 export const VERIFY_START_AUDIT_EVENT = 'verify-start';
+/** `POST /runs/:id/cancel`: a queued or running run was asked to stop (meta: `runId`). */
+export const RUN_CANCEL_AUDIT_EVENT = 'db-backups-run-cancel';

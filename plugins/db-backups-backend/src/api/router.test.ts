@@ -9,13 +9,14 @@ import {
   mockErrorHandler,
   mockServices,
 } from '@backstage/backend-test-utils';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   BACKUP_START_AUDIT_EVENT,
   EntityBackupStatus,
   Run,
   RUNS_LIST_AUDIT_EVENT,
+  RUN_CANCEL_AUDIT_EVENT,
   RUN_FETCH_AUDIT_EVENT,
   STATUS_FETCH_AUDIT_EVENT,
   VERIFY_START_AUDIT_EVENT,
@@ -75,6 +76,7 @@ describe('createRouter', () => {
       getRun: jest.fn(),
       startBackup: jest.fn(),
       startVerify: jest.fn(),
+      cancelRun: jest.fn(),
     };
     status = { getStatus: jest.fn() };
     // The policy: the caller may do everything on READABLE and nothing on HIDDEN.
@@ -374,6 +376,75 @@ describe('createRouter', () => {
           .send({ entityRef: 'resource:default/missing', kind });
         expect(res.status).toBe(404);
       }
+    });
+  });
+
+  describe('POST /runs/:id/cancel', () => {
+    it.each(['backup', 'verify'] as const)(
+      'cancels a %s run with the permission that starts one, audited at medium',
+      async kind => {
+        runs.getRun.mockResolvedValue(
+          run(RUN_ID, READABLE, { kind, status: 'running' }),
+        );
+        runs.cancelRun.mockResolvedValue(
+          run(RUN_ID, READABLE, { kind, status: 'running' }),
+        );
+        const res = await request(app).post(`/runs/${RUN_ID}/cancel`);
+        expect(res.status).toBe(202);
+        expect(res.body.id).toBe(RUN_ID);
+        expect(permissions.authorize).toHaveBeenCalledWith(
+          [
+            {
+              permission: expect.objectContaining({
+                name: 'db-backups.backup.create',
+              }),
+              resourceRef: READABLE,
+            },
+          ],
+          expect.anything(),
+        );
+        expect(runs.cancelRun).toHaveBeenCalledWith(
+          RUN_ID,
+          'user:default/mock',
+        );
+        expectAudited(RUN_CANCEL_AUDIT_EVENT, 'medium', { runId: RUN_ID });
+        expect(auditEvent.success).toHaveBeenCalledWith({
+          meta: { entityRef: READABLE, cancelledBy: 'user:default/mock' },
+        });
+      },
+    );
+
+    it('answers 401 without credentials', async () => {
+      const res = await request(app).post(`/runs/${RUN_ID}/cancel`).set(none);
+      expect(res.status).toBe(401);
+      expect(runs.getRun).not.toHaveBeenCalled();
+      expect(runs.cancelRun).not.toHaveBeenCalled();
+    });
+
+    it('answers a run the caller may not cancel exactly as a missing one', async () => {
+      runs.getRun.mockResolvedValue(
+        run(HIDDEN_RUN_ID, HIDDEN, { status: 'running' }),
+      );
+      const hidden = await request(app).post(`/runs/${HIDDEN_RUN_ID}/cancel`);
+      runs.getRun.mockResolvedValue(undefined);
+      const missing = await request(app).post(`/runs/${HIDDEN_RUN_ID}/cancel`);
+      expect(hidden.status).toBe(404);
+      expect(missing.status).toBe(404);
+      expect(hidden.body.error).toEqual(missing.body.error);
+      expect(hidden.body.error.message).toBe(`No run with id ${HIDDEN_RUN_ID}`);
+      expect(runs.cancelRun).not.toHaveBeenCalled();
+      expect(auditEvent.fail).toHaveBeenCalledTimes(2);
+    });
+
+    it('answers 409 for a run that already ended', async () => {
+      runs.getRun.mockResolvedValue(run(RUN_ID, READABLE));
+      runs.cancelRun.mockRejectedValue(
+        new ConflictError(`run ${RUN_ID} already succeeded`),
+      );
+      const res = await request(app).post(`/runs/${RUN_ID}/cancel`);
+      expect(res.status).toBe(409);
+      expect(res.body.error.message).toBe(`run ${RUN_ID} already succeeded`);
+      expectRefused();
     });
   });
 

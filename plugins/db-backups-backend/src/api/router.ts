@@ -15,6 +15,7 @@ import { JsonObject } from '@backstage/types';
 import {
   BACKUP_START_AUDIT_EVENT,
   RUNS_LIST_AUDIT_EVENT,
+  RUN_CANCEL_AUDIT_EVENT,
   RUN_FETCH_AUDIT_EVENT,
   STATUS_FETCH_AUDIT_EVENT,
   VERIFY_START_AUDIT_EVENT,
@@ -126,6 +127,7 @@ function requester(
  * exactly as a run that does not exist: 404 with the same message. The alternative, 403 for both,
  * would make a typo look like a permission problem and need a policy decision that does not depend
  * on the entity. Run ids are random UUIDs, so the 404 gives away nothing a caller could enumerate.
+ * `POST /runs/:id/cancel` does the same, with the permission that starts a run of the entity.
  */
 export async function createRouter(
   options: RouterOptions,
@@ -271,6 +273,40 @@ export async function createRouter(
       },
     );
     res.status(202).json({ id: run.id });
+  });
+
+  router.post('/runs/:id/cancel', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const { id } = parse(runParams, req.params);
+    const run = await audited(
+      req,
+      {
+        eventId: RUN_CANCEL_AUDIT_EVENT,
+        severityLevel: 'medium',
+        meta: { runId: id },
+      },
+      async () => {
+        // As GET /runs/:id: missing and not allowed are one answer. POST /runs starts a backup and
+        // a verify with the one permission, so it is the one that may stop either.
+        const found = await runs.getRun(id);
+        if (
+          !found ||
+          !(await isAllowed(
+            dbBackupsBackupCreatePermission,
+            found.entityRef,
+            credentials,
+          ))
+        ) {
+          throw new NotFoundError(`No run with id ${id}`);
+        }
+        const by = requester(credentials).requestedBy ?? 'unknown';
+        return {
+          result: await runs.cancelRun(id, by),
+          meta: { entityRef: found.entityRef, cancelledBy: by },
+        };
+      },
+    );
+    res.status(202).json(run);
   });
 
   router.get('/entities/:namespace/:name/status', async (req, res) => {

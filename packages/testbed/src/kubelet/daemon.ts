@@ -20,7 +20,7 @@ import {
 interface Health {
   node: string;
   registered: boolean;
-  sources: number;
+  sources: string;
 }
 
 function health(): Promise<Health | undefined> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /** Where the process kubelet keeps its state, all under the control plane's dir so that `down --purge` removes it. */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,13 +31,14 @@ export function kubeletKubeconfig(): string {
 }
 
 /**
- * The newest modification time of the kubelet's sources: the running kubelet reports the one it started with, and
- * `up` restarts it when the sources changed since (the other components are restarted on a new build the same way).
+ * A digest of the kubelet's sources: the running kubelet reports the one it started with, and `up` restarts it when
+ * the sources changed since (the other components are restarted on a new build the same way). By content, not by
+ * modification time: a fresh clone of the same sources must not restart a running kubelet and fail its pods.
  */
-export function sourceStamp(): number {
-  let newest = 0;
-  for (const f of fs.readdirSync(__dirname))
+export function sourceStamp(): string {
+  const hash = createHash('sha256');
+  for (const f of fs.readdirSync(__dirname).sort())
     if (f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      newest = Math.max(newest, fs.statSync(path.join(__dirname, f)).mtimeMs);
-  return Math.floor(newest);
+      hash.update(f).update(fs.readFileSync(path.join(__dirname, f)));
+  return hash.digest('hex').slice(0, 16);
 }

@@ -92,14 +92,18 @@ describe('RunService.cancelRun', () => {
     expect(ended.error).toBe(`cancelled by ${GUEST}`);
   });
 
-  it('ends a cancelled run cancelled even when its runner says it succeeded', async () => {
+  it('ends a cancelled run cancelled even when its runner says it succeeded, and deletes that backup', async () => {
     const { runs, runner, service } = await setup();
-    runner.outcome = { status: 'succeeded', bytes: 1, sha256: 'a' };
+    const artifact = { store: 's3' as const, key: 'k', location: 's3://b/k' };
+    runner.outcome = { status: 'succeeded', bytes: 1, sha256: 'a', artifact };
     const run = (await queue(service))!;
     await until(() => runner.started.length === 1);
     await service.cancelRun(run.id, GUEST);
     await service.drain();
-    expect(await statusOf(runs, run.id)).toBe('cancelled');
+    const ended = (await runs.getRun(run.id))!;
+    expect(ended.status).toBe('cancelled');
+    expect(ended.artifact).toBeNull();
+    expect(runner.prune).toHaveBeenCalledWith(artifact);
   });
 
   it('cancels a queued run at once; it never starts', async () => {

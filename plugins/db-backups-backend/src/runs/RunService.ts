@@ -10,7 +10,7 @@ import {
 import pLimit from 'p-limit';
 import { DatabaseCatalog, DatabaseEntry } from '../catalog/DatabaseCatalog';
 import { DbBackupsConfig } from '../config/DbBackupsConfig';
-import { BackupRequest, Runner } from '../runners/Runner';
+import { BackupOutcome, BackupRequest, Runner } from '../runners/Runner';
 import { RunnerSet } from '../runners/RunnerSet';
 import { RunStore } from '../database/RunStore';
 import { RunRequest, RunRequests } from './types';
@@ -247,7 +247,7 @@ export class RunService implements RunRequests {
         signal,
       });
       if (signal.aborted) {
-        await this.endCancelled(run, outcome.jobName);
+        await this.endCancelled(run, { runner, outcome });
         return;
       }
       await runs.transition(run.id, outcome.status, {
@@ -323,14 +323,30 @@ export class RunService implements RunRequests {
 
   /**
    * A cancelled run ends cancelled whatever its runner's outcome says: the agent was stopped, so
-   * its failure is the cancel's doing, and a success that raced the cancel is not kept either.
+   * its failure is the cancel's doing. A backup that finished before its agent could be stopped is
+   * deleted: nothing of a cancelled run is kept, and no run would ever prune it.
    */
-  private async endCancelled(run: Run, jobName?: string) {
-    await this.options.runs.transition(run.id, 'cancelled', {
+  private async endCancelled(
+    run: Run,
+    ended?: { runner: Runner; outcome: BackupOutcome },
+  ) {
+    const { runs, logger } = this.options;
+    const artifact =
+      ended?.outcome.status === 'succeeded' && ended.outcome.artifact;
+    if (artifact && run.kind === 'backup') {
+      await ended.runner
+        .prune(artifact)
+        .catch(error =>
+          logger.warn(
+            `run ${run.id} was cancelled as it finished; its backup ${artifact.location} could not be deleted: ${error}`,
+          ),
+        );
+    }
+    await runs.transition(run.id, 'cancelled', {
       error: cancelledBy(String(this.signalOf(run).reason)),
-      jobName,
+      jobName: ended?.outcome.jobName,
     });
-    this.options.logger.info(`run ${run.id} of ${run.entityRef} cancelled`);
+    logger.info(`run ${run.id} of ${run.entityRef} cancelled`);
   }
 
   /** Whatever goes wrong inside `work`, the run ends failed with the reason (cancelled if it was). */
@@ -393,7 +409,7 @@ export class RunService implements RunRequests {
         signal,
       });
       if (signal.aborted) {
-        await this.endCancelled(run, outcome.jobName);
+        await this.endCancelled(run, { runner, outcome });
         return;
       }
       await runs.transition(run.id, outcome.status, {

@@ -148,8 +148,6 @@ export class AgentJob {
     try {
       let unreachableSince: number | undefined;
       for (;;) {
-        // checked once a poll (a second): the run answers promptly without an abortable read
-        if (signal?.aborted) return await this.cancel(jobName);
         let job: V1Job;
         let pod: V1Pod | undefined;
         try {
@@ -157,6 +155,7 @@ export class AgentJob {
           unreachableSince = undefined;
         } catch (error) {
           // the API server may be restarting: the Job runs on without us; give up only after a while
+          if (signal?.aborted) return await this.cancel(jobName);
           unreachableSince ??= Date.now();
           if (Date.now() - unreachableSince > UNREACHABLE_MS) {
             throw this.apiError(error, `read Job ${namespace}/${jobName}`);
@@ -172,6 +171,9 @@ export class AgentJob {
           done = true;
           return await this.outcome(jobName, job, end, log, following);
         }
+        // checked once a poll (a second), after a finished Job: a backup made before the cancel
+        // is reported as made, so that the run can delete it
+        if (signal?.aborted) return await this.cancel(jobName);
         if (!pod || !isRunningOrDone(pod)) {
           const problem = pod && startProblem(pod);
           if (Date.now() - since.getTime() > pendingMs) {

@@ -8,12 +8,11 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { s3Client, testbedUp, TestbedInfo } from '@backlot/testbed';
 import { Run } from '@backlot/plugin-db-backups-common';
-import { Client } from 'pg';
 import request from 'supertest';
 import { dbBackupsPlugin } from './plugin';
 import {
   databaseEntity,
-  seededDatabase,
+  bigDatabase,
   waitForRun,
 } from './__testUtils__/fixtures';
 import { agentJobName } from './runners/kubernetes/jobSpec';
@@ -39,13 +38,7 @@ describe('cancelling a running backup', () => {
     const t = testbed.s3!;
     const k8s = testbed.kubernetes!;
     // big enough that its dump runs for several seconds: a run to cancel while it uploads
-    const big = await seededDatabase(16, 'backlot_cancel_big');
-    const client = new Client({ connectionString: big.url });
-    await client.connect();
-    await client.query(
-      "create table big as select g as id, md5(g::text) || repeat('x', 2000) as pad from generate_series(1, 150000) g",
-    );
-    await client.end();
+    const big = await bigDatabase(16, 'backlot_cancel_big');
     const backend = await startTestBackend({
       features: [
         dbBackupsPlugin,

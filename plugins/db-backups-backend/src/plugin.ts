@@ -123,7 +123,7 @@ export const dbBackupsPlugin = createBackendPlugin({
           // Every replica stops its own runs that were cancelled through another replica.
           {
             id: 'db-backups-cancel-requests',
-            frequency: { seconds: 3 },
+            frequency: { seconds: 2 },
             timeout: { minutes: 1 },
             scope: 'local' as const,
             run: () => cancels.tick(),

@@ -60,6 +60,21 @@ export async function seededDatabase(major: number, name: string) {
   };
 }
 
+/** A seeded database with a table of 150k rows of 2 KB: its dump runs for a few seconds. */
+export async function bigDatabase(major: number, name: string) {
+  const database = await seededDatabase(major, name);
+  const client = new Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    await client.query(
+      "create table big as select g as id, md5(g::text) || repeat('x', 2000) as pad from generate_series(1, 150000) g",
+    );
+  } finally {
+    await client.end();
+  }
+  return database;
+}
+
 export async function rowCounts(url: string): Promise<Record<string, number>> {
   const client = new Client({ connectionString: url });
   await client.connect();

@@ -23,11 +23,16 @@ class StoppableRunner implements Runner {
   readonly name = 'local';
   started: BackupRequest[] = [];
   outcome: BackupOutcome = { status: 'failed', error: 'agent interrupted' };
+  /** ends the backup as if the agent had finished on its own */
+  finish = () => {};
   async backup(request: BackupRequest): Promise<BackupOutcome> {
     this.started.push(request);
-    await new Promise(resolve =>
-      request.signal!.addEventListener('abort', resolve, { once: true }),
-    );
+    await new Promise<void>(resolve => {
+      this.finish = resolve;
+      request.signal!.addEventListener('abort', () => resolve(), {
+        once: true,
+      });
+    });
     return this.outcome;
   }
   verify = jest.fn();
@@ -152,5 +157,18 @@ describe('RunService.cancelRun', () => {
     expect(ended.status).toBe('cancelled');
     expect(ended.error).toBe(`cancelled by ${GUEST}`);
     expect(await watcher.tick()).toBe(0);
+  });
+
+  it('ends a run cancelled through another replica cancelled even when it finishes before the watcher looks', async () => {
+    const { runs, runner, service } = await setup();
+    runner.outcome = { status: 'succeeded', bytes: 1, sha256: 'a' };
+    const run = (await queue(service))!;
+    await until(() => runner.started.length === 1);
+    await runs.requestCancel(run.id, GUEST);
+    runner.finish();
+    await service.drain();
+    const ended = (await runs.getRun(run.id))!;
+    expect(ended.status).toBe('cancelled');
+    expect(ended.error).toBe(`cancelled by ${GUEST}`);
   });
 });

@@ -246,7 +246,7 @@ export class RunService implements RunRequests {
         scratch: config.scratchConnection,
         signal,
       });
-      if (signal.aborted) {
+      if (await this.wasCancelled(run)) {
         await this.endCancelled(run, { runner, outcome });
         return;
       }
@@ -295,6 +295,17 @@ export class RunService implements RunRequests {
         );
       }
     }
+  }
+
+  /**
+   * Whether the run was cancelled, here or through another replica whose request CancelWatcher has
+   * not seen yet: a cancel that was answered 202 always ends the run cancelled.
+   */
+  private async wasCancelled(run: Run): Promise<boolean> {
+    if (this.signalOf(run).aborted) return true;
+    const [requested] = await this.options.runs.listCancelRequested([run.id]);
+    if (requested) this.abortHeld(run.id, requested.by);
+    return Boolean(requested);
   }
 
   /** The run's cancel signal (a run is held from start() to its end). */
@@ -408,7 +419,7 @@ export class RunService implements RunRequests {
         onProgress: progress => runs.recordProgress(run.id, progress),
         signal,
       });
-      if (signal.aborted) {
+      if (await this.wasCancelled(run)) {
         await this.endCancelled(run, { runner, outcome });
         return;
       }

@@ -16,12 +16,16 @@ export interface AgentExit {
 /** How long the agent has to clean up after SIGTERM before it is killed. */
 export const KILL_AFTER_MS = 10_000;
 
-function stopOnAbort(child: ChildProcess, signal?: AbortSignal) {
+function stopOnAbort(
+  child: ChildProcess,
+  signal: AbortSignal | undefined,
+  killAfterMs: number,
+) {
   if (!signal) return;
   let killer: NodeJS.Timeout | undefined;
   const stop = () => {
     child.kill('SIGTERM');
-    killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+    killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   };
   if (signal.aborted) stop();
   else signal.addEventListener('abort', stop, { once: true });
@@ -45,6 +49,8 @@ export async function runAgent(options: {
   onEvent(event: AgentEvent): Promise<void>;
   /** on abort the agent gets SIGTERM (it aborts its upload and removes what it wrote), SIGKILL later */
   signal?: AbortSignal;
+  /** tests shorten the grace */
+  killAfterMs?: number;
 }): Promise<AgentExit> {
   const child = spawn(
     process.execPath,
@@ -61,7 +67,7 @@ export async function runAgent(options: {
     },
   );
 
-  stopOnAbort(child, options.signal);
+  stopOnAbort(child, options.signal, options.killAfterMs ?? KILL_AFTER_MS);
 
   let stderrTail = '';
   child.stderr.setEncoding('utf8');

@@ -10,10 +10,12 @@ export async function waitFor<T>(
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
-    const value = await fn().catch(e => {
+    let value: T | undefined;
+    try {
+      value = await fn();
+    } catch (e) {
       lastError = e;
-      return undefined;
-    });
+    }
     if (value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(

@@ -143,11 +143,10 @@ export function commandLine(
   const entrypoint = container.command?.length
     ? container.command
     : image.entrypoint;
-  const cmd = container.command?.length
-    ? container.args ?? []
-    : container.args?.length
-    ? container.args
-    : image.cmd;
+  // command replaces the entrypoint and drops the image's cmd; args alone replace the cmd
+  let cmd = image.cmd;
+  if (container.command?.length) cmd = container.args ?? [];
+  else if (container.args?.length) cmd = container.args;
   const lookup = lookupIn(env);
   return [...entrypoint, ...cmd].map(s => expand(s, lookup));
 }

@@ -69,9 +69,8 @@ export class LogWriter {
 
   write(stream: Stream, chunk: Buffer | string): void {
     let text = this.pending[stream] + chunk.toString();
-    let nl: number;
     const lines: LogEntry[] = [];
-    while ((nl = text.indexOf('\n')) !== -1) {
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n')) {
       lines.push(...this.split(stream, text.slice(0, nl), true));
       text = text.slice(nl + 1);
     }

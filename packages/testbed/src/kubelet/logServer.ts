@@ -116,24 +116,32 @@ export function startLogServer(opts: LogServerOptions): Promise<https.Server> {
       const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(
         url.pathname,
       );
-      if (!m || req.method !== 'GET')
-        return fail(res, 404, `404 page not found: ${url.pathname}`);
+      if (!m || req.method !== 'GET') {
+        fail(res, 404, `404 page not found: ${url.pathname}`);
+        return;
+      }
       const [ns, pod, container] = m.slice(1).map(decodeURIComponent);
       let q: LogQuery;
       try {
         q = parseLogQuery(url.searchParams);
       } catch (e) {
-        if (e instanceof LogQueryError) return fail(res, 400, e.message);
-        throw e;
+        if (!(e instanceof LogQueryError)) throw e;
+        fail(res, 400, e.message);
+        return;
       }
-      if (q.previous)
-        return fail(
+      if (q.previous) {
+        fail(
           res,
           400,
           `previous terminated container "${container}" in pod "${pod}" not found`,
         );
+        return;
+      }
       const target = opts.find(ns, pod, container);
-      if ('code' in target) return fail(res, target.code, target.message);
+      if ('code' in target) {
+        fail(res, target.code, target.message);
+        return;
+      }
       stream(req, res, target, q).catch(e => {
         res.destroy(e);
       });

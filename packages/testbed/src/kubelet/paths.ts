@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 /** Where the process kubelet keeps its state, all under the control plane's dir so that `down --purge` removes it. */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { k8sDir } from '../config';
+import { k8sDir, PACKAGE_DIR } from '../config';
 
 /** The one Node the testbed has. */
 export const NODE_NAME = 'backlot-node';
@@ -37,8 +37,9 @@ export function kubeletKubeconfig(): string {
  */
 export function sourceStamp(): string {
   const hash = createHash('sha256');
-  for (const f of fs.readdirSync(__dirname).sort())
+  const dir = path.join(PACKAGE_DIR, 'src', 'kubelet');
+  for (const f of fs.readdirSync(dir).sort())
     if (f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      hash.update(f).update(fs.readFileSync(path.join(__dirname, f)));
+      hash.update(f).update(fs.readFileSync(path.join(dir, f)));
   return hash.digest('hex').slice(0, 16);
 }

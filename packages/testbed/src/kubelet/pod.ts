@@ -147,9 +147,17 @@ export class PodWorker {
 
   private async tick(): Promise<void> {
     if (this.finished) return;
-    if (this.pod.metadata?.deletionTimestamp) return this.terminate();
-    if (isTerminal(podPhase(this.pod, this.state))) return this.publish();
-    if (!this.volumes && !(await this.sandbox())) return this.publish();
+    if (this.pod.metadata?.deletionTimestamp) {
+      await this.terminate();
+      return;
+    }
+    if (
+      isTerminal(podPhase(this.pod, this.state)) ||
+      (!this.volumes && !(await this.sandbox()))
+    ) {
+      await this.publish();
+      return;
+    }
     const spec = this.pod.spec!;
     const inits = spec.initContainers ?? [];
     const next = this.state.init.findIndex(

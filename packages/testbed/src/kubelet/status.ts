@@ -82,11 +82,7 @@ function containerStatuses(
   return specs.map((c, i) => {
     const s = states[i];
     const pid =
-      s.kind === 'running'
-        ? s.pid
-        : s.kind === 'terminated'
-        ? s.pid
-        : undefined;
+      s.kind === 'running' || s.kind === 'terminated' ? s.pid : undefined;
     return {
       name: c.name,
       image: c.image ?? '',

@@ -45,19 +45,21 @@ async function fill(
   src: ConfigSource,
 ): Promise<void> {
   const ns = pod.metadata?.namespace ?? 'default';
-  const ref = v.secret
-    ? {
-        kind: 'Secret' as Kind,
-        name: v.secret.secretName ?? '',
-        spec: v.secret,
+  let ref:
+    | {
+        kind: Kind;
+        name: string;
+        spec: NonNullable<V1Volume['secret'] | V1Volume['configMap']>;
       }
-    : v.configMap
-    ? {
-        kind: 'ConfigMap' as Kind,
-        name: v.configMap.name ?? '',
-        spec: v.configMap,
-      }
-    : undefined;
+    | undefined;
+  if (v.secret)
+    ref = { kind: 'Secret', name: v.secret.secretName ?? '', spec: v.secret };
+  else if (v.configMap)
+    ref = {
+      kind: 'ConfigMap',
+      name: v.configMap.name ?? '',
+      spec: v.configMap,
+    };
   if (!ref) return;
   const data = await read(src, ref.kind, ns, ref.name);
   if (!data) {

@@ -41,6 +41,34 @@ const LOG_DRAIN_MS = 5000;
 /** How long the API server may be unreachable mid-run (a restart, a failover) before the run fails. */
 const UNREACHABLE_MS = 120_000;
 
+/** What the agent's log said: events in order, the result, and a tail of its human lines. */
+class AgentLog {
+  result?: ResultEvent;
+  tail = '';
+  private pending = Promise.resolve();
+
+  take(text: string, onEvent: (event: AgentEvent) => Promise<void>) {
+    let event: AgentEvent | undefined;
+    try {
+      const parsed = JSON.parse(text);
+      if (parsed && typeof parsed.type === 'string') event = parsed;
+    } catch {
+      // a human line (the agent's stderr shares the container log)
+    }
+    if (!event) {
+      this.tail = `${this.tail}${text}\n`.slice(-4000);
+      return;
+    }
+    if (event.type === 'result') this.result = event;
+    // in order: a slow database write never reorders progress
+    this.pending = this.pending.then(() => onEvent(event!)).catch(() => {});
+  }
+
+  settled() {
+    return this.pending;
+  }
+}
+
 /**
  * One agent command as one Job: creates it (or adopts the one a previous backend process created
  * for the same run and attempt: the name is the run's), hands it its secret values in a Secret it
@@ -144,7 +172,7 @@ export class AgentJob {
     const pendingMs = durationToMilliseconds(this.config.pendingTimeout);
     const log = new AgentLog();
     let following: Promise<void> | undefined;
-    let done = false;
+    const state = { done: false };
     try {
       let unreachableSince: number | undefined;
       for (;;) {
@@ -164,11 +192,11 @@ export class AgentJob {
           continue;
         }
         if (pod && isRunningOrDone(pod) && !following) {
-          following = this.follow(pod, log, onEvent, () => done);
+          following = this.follow(pod, log, onEvent, () => state.done);
         }
         const end = jobFinished(job);
         if (end) {
-          done = true;
+          state.done = true;
           return await this.outcome(jobName, job, end, log, following);
         }
         // checked once a poll (a second), after a finished Job: a backup made before the cancel
@@ -190,7 +218,7 @@ export class AgentJob {
         await sleep(POLL_MS);
       }
     } finally {
-      done = true;
+      state.done = true;
     }
   }
 
@@ -309,33 +337,5 @@ export class AgentJob {
           );
         }
       });
-  }
-}
-
-/** What the agent's log said: events in order, the result, and a tail of its human lines. */
-class AgentLog {
-  result?: ResultEvent;
-  tail = '';
-  private pending = Promise.resolve();
-
-  take(text: string, onEvent: (event: AgentEvent) => Promise<void>) {
-    let event: AgentEvent | undefined;
-    try {
-      const parsed = JSON.parse(text);
-      if (parsed && typeof parsed.type === 'string') event = parsed;
-    } catch {
-      // a human line (the agent's stderr shares the container log)
-    }
-    if (!event) {
-      this.tail = `${this.tail}${text}\n`.slice(-4000);
-      return;
-    }
-    if (event.type === 'result') this.result = event;
-    // in order: a slow database write never reorders progress
-    this.pending = this.pending.then(() => onEvent(event!)).catch(() => {});
-  }
-
-  settled() {
-    return this.pending;
   }
 }

@@ -1,4 +1,5 @@
 /**
+ * (One file just over 300 lines: a pod's life is one state machine, read top to bottom.)
  * One pod's life on the node: volumes, then the init containers one after the other, then the containers, each a
  * local process; its status patched whenever it changes; on deletion SIGTERM, SIGKILL after the grace period, the
  * final status, then the deletion finalised. Ticks are serialised, and every tick starts from what is known, so the

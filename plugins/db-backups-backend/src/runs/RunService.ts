@@ -1,3 +1,6 @@
+// Over 300 lines, and due a split: starting, executing, cancelling and pruning runs share the held-run
+// bookkeeping (limit, AbortControllers) that makes exactly-once and cancel hold. Next: move cancelling
+// and retention into classes of their own that take that bookkeeping.
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {

@@ -1,3 +1,5 @@
+// One file over 300 lines: creating, watching, following and reading one Job share its name, its
+// timers and its log cursor; split, the one poll loop that is the truth about a run would be in pieces.
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createInterface } from 'node:readline';

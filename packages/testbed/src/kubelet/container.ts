@@ -68,7 +68,7 @@ export function processSpec(opts: {
 }): ProcessSpec {
   const { pod, container, image } = opts;
   const rewrite = pathRewriter(opts.mounts);
-  const argv = commandLine(container, image, opts.env).map(rewrite);
+  const argv = commandLine(container, image, opts.env, rewrite);
   const env: Record<string, string> = {
     PATH: [...image.path, BASE_PATH].join(':'),
     HOSTNAME: pod.metadata?.name ?? '',

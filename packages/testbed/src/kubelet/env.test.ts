@@ -155,4 +155,29 @@ describe('commandLine', () => {
   ])('%j -> %j', (c, argv) => {
     expect(commandLine({ name: 'main', ...c }, image, vars)).toEqual(argv);
   });
+
+  it("rewrites paths the pod spec names, never the image's own program (which may live under a mount path)", () => {
+    const underTmp = { entrypoint: ['/tmp/ci/bin/agent'], cmd: ['/tmp/x'] };
+    const rewrite = (s: string) => s.replace(/^\/tmp\//, '/pod/tmp/');
+    expect(
+      commandLine(
+        { name: 'main', args: ['--dir=/tmp/d', '/tmp/d'] },
+        underTmp,
+        vars,
+        rewrite,
+      ),
+    ).toEqual(['/tmp/ci/bin/agent', '--dir=/tmp/d', '/pod/tmp/d']);
+    expect(commandLine({ name: 'main' }, underTmp, vars, rewrite)).toEqual([
+      '/tmp/ci/bin/agent',
+      '/tmp/x',
+    ]);
+    expect(
+      commandLine(
+        { name: 'main', command: ['/tmp/run'] },
+        underTmp,
+        vars,
+        rewrite,
+      ),
+    ).toEqual(['/pod/tmp/run']);
+  });
 });

@@ -139,14 +139,16 @@ export function commandLine(
   container: V1Container,
   image: { entrypoint: string[]; cmd: string[] },
   env: Record<string, string>,
+  /** applied to what the pod spec says (a path under a mount), never to the image's own programs */
+  rewrite: (s: string) => string = s => s,
 ): string[] {
-  const entrypoint = container.command?.length
-    ? container.command
-    : image.entrypoint;
-  // command replaces the entrypoint and drops the image's cmd; args alone replace the cmd
-  let cmd = image.cmd;
-  if (container.command?.length) cmd = container.args ?? [];
-  else if (container.args?.length) cmd = container.args;
   const lookup = lookupIn(env);
-  return [...entrypoint, ...cmd].map(s => expand(s, lookup));
+  const fromSpec = (words: string[]) =>
+    words.map(s => rewrite(expand(s, lookup)));
+  // command replaces the entrypoint and drops the image's cmd; args alone replace the cmd
+  if (container.command?.length)
+    return [...fromSpec(container.command), ...fromSpec(container.args ?? [])];
+  if (container.args?.length)
+    return [...image.entrypoint, ...fromSpec(container.args)];
+  return [...image.entrypoint, ...image.cmd];
 }

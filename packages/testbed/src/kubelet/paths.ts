@@ -33,11 +33,14 @@ export function kubeletKubeconfig(): string {
 /**
  * A digest of the kubelet's sources: the running kubelet reports the one it started with, and `up` restarts it when
  * the sources changed since (the other components are restarted on a new build the same way). By content, not by
- * modification time: a fresh clone of the same sources must not restart a running kubelet and fail its pods.
+ * modification time, so that a touched file does not restart it and fail its pods; and the checkout, since the agent
+ * image runs that checkout's agent (a kubelet of a deleted clone would run nothing).
  */
 export function sourceStamp(): string {
   const hash = createHash('sha256');
   const dir = path.join(PACKAGE_DIR, 'src', 'kubelet');
+  // the checkout too: the image table maps the agent image to this checkout's agent
+  hash.update(PACKAGE_DIR);
   for (const f of fs.readdirSync(dir).sort())
     if (f.endsWith('.ts') && !f.endsWith('.test.ts'))
       hash.update(f).update(fs.readFileSync(path.join(dir, f)));

@@ -162,6 +162,43 @@ describe('KubernetesRunner on a real control plane', () => {
     );
   });
 
+  it('verifies (with a scratch restore) and prunes a backup as Jobs of their own', async () => {
+    const r = runner();
+    const backedUp = await r.backup({
+      run: runOf('resource:default/k8s-db'),
+      connection: connection(),
+      ...noEvents,
+    });
+    expect(backedUp.status).toBe('succeeded');
+    const verifyRun = {
+      ...runOf('resource:default/k8s-db'),
+      kind: 'verify',
+    } as Run;
+    const verified = await r.verify({
+      run: verifyRun,
+      artifact: backedUp.artifact!,
+      scratch: { name: 'scratch', ...source.connection },
+    });
+    expect(verified).toMatchObject({
+      status: 'succeeded',
+      artifact: backedUp.artifact,
+    });
+    expect(verified.jobName).toBe(agentJobName(verifyRun.id, 1));
+
+    await r.prune(backedUp.artifact!, {
+      ...runOf('resource:default/k8s-db'),
+      id: randomUUID(),
+    } as Run);
+    await expect(
+      s3Client(testbed.s3!).send(
+        new HeadObjectCommand({
+          Bucket: testbed.s3!.bucket,
+          Key: backedUp.artifact!.key,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'NotFound' });
+  });
+
   it('fails a run whose image cannot be pulled, after the pending timeout, naming the image, and removes the Job', async () => {
     const run = runOf('resource:default/k8s-db');
     const outcome = await runner({

@@ -15,6 +15,11 @@ import {
   bigDatabase,
   waitForRun,
 } from './__testUtils__/fixtures';
+import {
+  testbedKubernetes,
+  testbedLocalRunner,
+  testbedS3Storage,
+} from './__testUtils__/testbedConfig';
 import { agentJobName } from './runners/kubernetes/jobSpec';
 import { isApiStatus, openKubeClients } from './runners/kubernetes/kubeClient';
 
@@ -35,8 +40,6 @@ describe('cancelling a running backup', () => {
 
   beforeAll(async () => {
     testbed = await testbedUp({ pg: [16], s3: true, k8s: true });
-    const t = testbed.s3!;
-    const k8s = testbed.kubernetes!;
     // big enough that its dump runs for several seconds: a run to cancel while it uploads
     const big = await bigDatabase(16, 'backlot_cancel_big');
     const backend = await startTestBackend({
@@ -57,29 +60,10 @@ describe('cancelling a running backup', () => {
           data: {
             dbBackups: {
               runner: 'kubernetes',
-              kubernetes: {
-                kubeconfig: k8s.kubeconfig,
-                namespace: k8s.namespace,
-                pendingTimeout: { seconds: 60 },
-              },
+              kubernetes: testbedKubernetes(testbed),
               connections: { big: big.connection },
-              storage: {
-                type: 's3',
-                s3: {
-                  bucket: t.bucket,
-                  prefix,
-                  region: t.region,
-                  endpoint: t.endpoint,
-                  credentials: {
-                    accessKeyId: t.accessKeyId,
-                    secretAccessKey: t.secretAccessKey,
-                  },
-                },
-              },
-              local: {
-                pgBinDirs: Object.values(testbed.pgBin),
-                searchSystemBinDirs: false,
-              },
+              storage: testbedS3Storage(testbed, prefix),
+              local: testbedLocalRunner(testbed),
             },
           },
         }),

@@ -10,6 +10,11 @@ import {
   seededDatabase,
   waitForRun,
 } from './__testUtils__/fixtures';
+import {
+  testbedKubernetes,
+  testbedLocalRunner,
+  testbedS3Storage,
+} from './__testUtils__/testbedConfig';
 import { openKubeClients } from './runners/kubernetes/kubeClient';
 
 // The backend with dbBackups.runner: kubernetes on the testbed's real control plane: a "Back up now"
@@ -27,7 +32,6 @@ describe('db-backups backend with dbBackups.runner kubernetes', () => {
 
   beforeAll(async () => {
     testbed = await testbedUp({ pg: [16], s3: true, k8s: true });
-    const t = testbed.s3!;
     const k8s = testbed.kubernetes!;
     const source = await seededDatabase(16, 'backlot_plugin_k8s');
     // the team's own Secret, in the Jobs' namespace: the backend never reads it
@@ -67,29 +71,10 @@ describe('db-backups backend with dbBackups.runner kubernetes', () => {
           data: {
             dbBackups: {
               runner: 'kubernetes',
-              kubernetes: {
-                kubeconfig: k8s.kubeconfig,
-                namespace: k8s.namespace,
-                pendingTimeout: { seconds: 60 },
-              },
+              kubernetes: testbedKubernetes(testbed),
               connections: { pg16: source.connection },
-              storage: {
-                type: 's3',
-                s3: {
-                  bucket: t.bucket,
-                  prefix,
-                  region: t.region,
-                  endpoint: t.endpoint,
-                  credentials: {
-                    accessKeyId: t.accessKeyId,
-                    secretAccessKey: t.secretAccessKey,
-                  },
-                },
-              },
-              local: {
-                pgBinDirs: Object.values(testbed.pgBin),
-                searchSystemBinDirs: false,
-              },
+              storage: testbedS3Storage(testbed, prefix),
+              local: testbedLocalRunner(testbed),
             },
           },
         }),

@@ -163,6 +163,25 @@ export async function createRouter(
     }
   }
 
+  /**
+   * The run, when the caller holds `permission` on its entity; else 404, the same answer as for a
+   * run that does not exist, so that a caller learns nothing of runs it may not see.
+   */
+  async function permittedRun(
+    id: string,
+    permission: ResourcePermission<'catalog-entity'>,
+    credentials: BackstageCredentials,
+  ) {
+    const found = await runs.getRun(id);
+    if (
+      !found ||
+      !(await isAllowed(permission, found.entityRef, credentials))
+    ) {
+      throw new NotFoundError(`No run with id ${id}`);
+    }
+    return found;
+  }
+
   /** Runs `work` inside an auditor event: success with the meta `work` returns, or fail with its error. */
   async function audited<T>(
     req: express.Request,
@@ -222,19 +241,9 @@ export async function createRouter(
         meta: { runId: id },
       },
       async () => {
-        // See above: missing and not readable are one answer.
-        const found = await runs.getRun(id);
-        if (
-          !found ||
-          !(await isAllowed(
-            dbBackupsReadPermission,
-            found.entityRef,
-            credentials,
-          ))
-        ) {
-          throw new NotFoundError(`No run with id ${id}`);
-        }
-        return { result: found };
+        return {
+          result: await permittedRun(id, dbBackupsReadPermission, credentials),
+        };
       },
     );
     res.json(run);
@@ -288,19 +297,12 @@ export async function createRouter(
         meta: { runId: id },
       },
       async () => {
-        // As GET /runs/:id: missing and not allowed are one answer. POST /runs starts a backup and
-        // a verify with the one permission, so it is the one that may stop either.
-        const found = await runs.getRun(id);
-        if (
-          !found ||
-          !(await isAllowed(
-            dbBackupsBackupCreatePermission,
-            found.entityRef,
-            credentials,
-          ))
-        ) {
-          throw new NotFoundError(`No run with id ${id}`);
-        }
+        // POST /runs starts a backup and a verify with the one permission: the one that may stop either
+        const found = await permittedRun(
+          id,
+          dbBackupsBackupCreatePermission,
+          credentials,
+        );
         const by = requester(credentials).requestedBy ?? 'unknown';
         return {
           result: await runs.cancelRun(id, by),

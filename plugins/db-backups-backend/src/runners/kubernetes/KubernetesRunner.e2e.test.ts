@@ -3,17 +3,18 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { Client } from 'pg';
 import { KubeConfig } from '@kubernetes/client-node';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createHash, randomUUID } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { ConfigReader } from '@backstage/config';
 import { mockServices } from '@backstage/backend-test-utils';
 import { s3Client, testbedUp, TestbedInfo } from '@backlot/testbed';
 import { Run } from '@backlot/plugin-db-backups-common';
-import { readStorageConfig } from '../../config/storageConfig';
-import { seededDatabase } from '../../__testUtils__/fixtures';
+import { bigDatabase, seededDatabase } from '../../__testUtils__/fixtures';
+import {
+  testbedRunnerConfig,
+  testbedS3StorageConfig,
+} from '../../__testUtils__/testbedConfig';
 import { KubernetesRunner } from './KubernetesRunner';
 import { KubernetesRunnerConfig } from './KubernetesRunnerConfig';
 import { KubeClients, openKubeClients } from './kubeClient';
@@ -40,58 +41,17 @@ describe('KubernetesRunner on a real control plane', () => {
     testbed = await testbedUp({ pg: [16, 18], s3: true, k8s: true });
     source = await seededDatabase(16, 'backlot_k8s_runner');
     // big enough that its dump runs for a few seconds: a pod to cut off or delete mid-dump
-    big = await seededDatabase(16, 'backlot_k8s_big');
-    const client = new Client({ connectionString: big.url });
-    await client.connect();
-    await client.query(
-      "create table big as select g as id, md5(g::text) || repeat('x', 2000) as pad from generate_series(1, 150000) g",
-    );
-    await client.end();
-    base = {
-      cluster: {
-        type: 'kubeconfig',
-        kubeconfig: testbed.kubernetes!.kubeconfig,
-      },
-      namespace: testbed.kubernetes!.namespace,
-      image: 'backlot/agent:0.1.0',
-      imagesByMajor: {},
-      automountServiceAccountToken: false,
-      nodeSelector: {},
-      tolerations: [],
-      imagePullSecrets: [],
-      podLabels: { team: 'platform' },
-      podAnnotations: {},
-      activeDeadlineSeconds: 600,
-      ttlSecondsAfterFinished: 600,
-      pendingTimeout: { seconds: 60 },
-    };
+    big = await bigDatabase(16, 'backlot_k8s_big');
+    base = testbedRunnerConfig(testbed, { podLabels: { team: 'platform' } });
   });
 
   function runner(
     config: Partial<KubernetesRunnerConfig> = {},
     clients?: KubeClients,
   ) {
-    const t = testbed.s3!;
-    const storage = readStorageConfig(
-      new ConfigReader({
-        storage: {
-          type: 's3',
-          s3: {
-            bucket: t.bucket,
-            prefix: `/${prefix}/`,
-            region: t.region,
-            endpoint: t.endpoint,
-            credentials: {
-              accessKeyId: t.accessKeyId,
-              secretAccessKey: t.secretAccessKey,
-            },
-          },
-        },
-      }),
-    );
     return new KubernetesRunner({
       config: { ...base, ...config },
-      storage,
+      storage: testbedS3StorageConfig(testbed, `/${prefix}/`),
       roles: { include: true, passwords: false },
       logger: mockServices.logger.mock(),
       clients,

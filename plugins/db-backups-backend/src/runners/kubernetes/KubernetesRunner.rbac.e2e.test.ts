@@ -7,12 +7,14 @@ import {
   RbacAuthorizationV1Api,
   V1Role,
 } from '@kubernetes/client-node';
-import { ConfigReader } from '@backstage/config';
 import { mockServices } from '@backstage/backend-test-utils';
 import { testbedUp, TestbedInfo } from '@backlot/testbed';
 import { Run } from '@backlot/plugin-db-backups-common';
-import { readStorageConfig } from '../../config/storageConfig';
 import { seededDatabase } from '../../__testUtils__/fixtures';
+import {
+  testbedRunnerConfig,
+  testbedS3StorageConfig,
+} from '../../__testUtils__/testbedConfig';
 import { KubernetesRunner } from './KubernetesRunner';
 import { kubeClientsOf, openKubeClients } from './kubeClient';
 
@@ -81,40 +83,10 @@ describe('KubernetesRunner with the shipped Role only', () => {
   }
 
   function runner(clients: ReturnType<typeof kubeClientsOf>) {
-    const t = testbed.s3!;
     return new KubernetesRunner({
-      config: {
-        cluster: { type: 'inCluster' }, // not used: the clients are given
-        namespace: testbed.kubernetes!.namespace,
-        image: 'backlot/agent:0.1.0',
-        imagesByMajor: {},
-        automountServiceAccountToken: false,
-        nodeSelector: {},
-        tolerations: [],
-        imagePullSecrets: [],
-        podLabels: {},
-        podAnnotations: {},
-        activeDeadlineSeconds: 600,
-        ttlSecondsAfterFinished: 600,
-        pendingTimeout: { seconds: 60 },
-      },
-      storage: readStorageConfig(
-        new ConfigReader({
-          storage: {
-            type: 's3',
-            s3: {
-              bucket: t.bucket,
-              prefix: 'rbac',
-              region: t.region,
-              endpoint: t.endpoint,
-              credentials: {
-                accessKeyId: t.accessKeyId,
-                secretAccessKey: t.secretAccessKey,
-              },
-            },
-          },
-        }),
-      ),
+      // the cluster is reached through the clients given, as the ServiceAccount
+      config: testbedRunnerConfig(testbed),
+      storage: testbedS3StorageConfig(testbed, 'rbac'),
       roles: { include: true, passwords: false },
       logger: mockServices.logger.mock(),
       clients,

@@ -40,6 +40,8 @@ export interface AgentJobOutcome {
 const POLL_MS = 1000;
 /** How long the log is waited for after the Job finished (its last progress); the outcome needs none of it. */
 const LOG_DRAIN_MS = 5000;
+/** How long a cancelled Job's agent is given to say its last words (past its grace period of 30 s). */
+const CANCEL_DRAIN_MS = 40_000;
 /** How long the API server may be unreachable mid-run (a restart, a failover) before the run fails. */
 const UNREACHABLE_MS = 120_000;
 
@@ -118,9 +120,29 @@ export class AgentJob {
     return this.await(job, onEvent, signal);
   }
 
-  /** A cancelled run's Job is deleted: its pod gets SIGTERM and the agent aborts its upload. */
-  private async cancel(jobName: string): Promise<AgentJobOutcome> {
+  /**
+   * A cancelled run's Job is deleted: its pod gets SIGTERM and the agent aborts its upload. An agent
+   * that had committed its backup before the signal reached it says so last; that backup is
+   * reported as made, so that the run deletes it (nothing of a cancelled run is kept).
+   */
+  private async cancel(
+    jobName: string,
+    log: AgentLog,
+    following: Promise<void> | undefined,
+  ): Promise<AgentJobOutcome> {
     await this.remove(jobName);
+    if (following) await Promise.race([following, sleep(CANCEL_DRAIN_MS)]);
+    if (log.result?.status === 'succeeded') {
+      return {
+        jobName,
+        exit: {
+          code: 0,
+          signal: null,
+          result: log.result,
+          stderrTail: log.tail,
+        },
+      };
+    }
     return {
       jobName,
       failure: `cancelled: the Job ${this.config.namespace}/${jobName} was deleted`,
@@ -185,7 +207,8 @@ export class AgentJob {
           unreachableSince = undefined;
         } catch (error) {
           // the API server may be restarting: the Job runs on without us; give up only after a while
-          if (signal?.aborted) return await this.cancel(jobName);
+          if (signal?.aborted)
+            return await this.cancel(jobName, log, following);
           unreachableSince ??= Date.now();
           if (Date.now() - unreachableSince > UNREACHABLE_MS) {
             throw this.apiError(error, `read Job ${namespace}/${jobName}`);
@@ -199,11 +222,14 @@ export class AgentJob {
         const end = jobFinished(job);
         if (end) {
           state.done = true;
-          return await this.outcome(jobName, job, end, log, following);
+          const outcome = await this.outcome(jobName, job, end, log, following);
+          // a cancelled run leaves no Job behind, also one that finished before the cancel came
+          if (signal?.aborted) await this.remove(jobName);
+          return outcome;
         }
         // checked once a poll (a second), after a finished Job: a backup made before the cancel
         // is reported as made, so that the run can delete it
-        if (signal?.aborted) return await this.cancel(jobName);
+        if (signal?.aborted) return await this.cancel(jobName, log, following);
         if (!pod || !isRunningOrDone(pod)) {
           const problem = pod && startProblem(pod);
           if (Date.now() - since.getTime() > pendingMs) {

@@ -61,13 +61,13 @@ export async function seededDatabase(major: number, name: string) {
 }
 
 /** A seeded database with a table of 150k rows of 2 KB: its dump runs for a few seconds. */
-export async function bigDatabase(major: number, name: string) {
+export async function bigDatabase(major: number, name: string, rows = 150_000) {
   const database = await seededDatabase(major, name);
   const client = new Client({ connectionString: database.url });
   await client.connect();
   try {
     await client.query(
-      "create table big as select g as id, md5(g::text) || repeat('x', 2000) as pad from generate_series(1, 150000) g",
+      `create table big as select g as id, md5(g::text) || repeat('x', 2000) as pad from generate_series(1, ${rows}) g`,
     );
   } finally {
     await client.end();
